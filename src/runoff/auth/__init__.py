@@ -1,0 +1,1 @@
+"""Users, bearer tokens (OAuth authorizations) and what a token may do."""

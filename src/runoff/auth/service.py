@@ -1,0 +1,183 @@
+"""Users and tokens: creation, lookup and authentication.
+
+Tokens are random and shown once; only their SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import Engine, delete, select
+
+from runoff.auth import scopes as scope_rules
+from runoff.auth.model import Authorization, Principal, User
+from runoff.clock import US_PER_SECOND, Clock
+from runoff.errors import Conflict, Invalid, NotFound, Unauthorized
+from runoff.store.rows import new_id
+from runoff.store.schema import authorizations, users
+
+ADMIN_EMAIL = "admin@localhost"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MAX_EXPIRES_IN = 10 * 365 * 86400
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def generate_token() -> str:
+    return secrets.token_hex(24)
+
+
+def _user(row: Any) -> User:
+    return User(id=row.id, email=row.email, is_admin=bool(row.is_admin), created_at=row.created_at)
+
+
+def _authorization(row: Any, token: str | None = None) -> Authorization:
+    return Authorization(
+        id=row.id,
+        user_id=row.user_id,
+        description=row.description,
+        scopes=tuple(row.scope.split()),
+        app_id=row.app_id,
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        token=token,
+    )
+
+
+class AuthService:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    # users -----------------------------------------------------------------------------------
+    def create_user(self, email: str, *, is_admin: bool = False) -> User:
+        email = email.strip().lower()
+        if not _EMAIL.match(email):
+            raise Invalid(f"{email!r} is not an e-mail address")
+        now = self._clock.now_us()
+        with self._engine.begin() as conn:
+            if conn.execute(select(users.c.id).where(users.c.email == email)).first():
+                raise Conflict(f"a user with e-mail {email} already exists")
+            user_id = new_id()
+            conn.execute(
+                users.insert().values(id=user_id, email=email, is_admin=is_admin, created_at=now)
+            )
+        return User(id=user_id, email=email, is_admin=is_admin, created_at=now)
+
+    def user_by_email(self, email: str) -> User:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.email == email.lower())).first()
+        if row is None:
+            raise NotFound(f"Couldn't find that user: {email}")
+        return _user(row)
+
+    def user_by_id(self, user_id: str) -> User:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            raise NotFound("Couldn't find that user.")
+        return _user(row)
+
+    def has_users(self) -> bool:
+        with self._engine.connect() as conn:
+            return conn.execute(select(users.c.id).limit(1)).first() is not None
+
+    # tokens ----------------------------------------------------------------------------------
+    def create_authorization(
+        self,
+        user: User,
+        *,
+        description: str = "",
+        scopes: list[str] | None = None,
+        expires_in: int | None = None,
+        app_id: str | None = None,
+        token: str | None = None,
+    ) -> Authorization:
+        """Create a token for ``user``; the returned value carries the token, never stored."""
+        checked = scope_rules.validate(scopes if scopes is not None else ["global"])
+        if "dynos:restart" in checked and app_id is None:
+            raise Invalid("the dynos:restart scope needs an app: the token is bound to one app")
+        if expires_in is not None and not 0 < expires_in <= MAX_EXPIRES_IN:
+            raise Invalid(f"expires_in must be between 1 and {MAX_EXPIRES_IN} seconds")
+        now = self._clock.now_us()
+        token = token or generate_token()
+        auth_id = new_id()
+        values = {
+            "id": auth_id,
+            "user_id": user.id,
+            "description": description,
+            "token_sha256": hash_token(token),
+            "scope": " ".join(checked),
+            "app_id": app_id,
+            "expires_at": now + expires_in * US_PER_SECOND if expires_in else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._engine.begin() as conn:
+            conn.execute(authorizations.insert().values(**values))
+            row = conn.execute(select(authorizations).where(authorizations.c.id == auth_id)).one()
+        return _authorization(row, token)
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal behind ``token``; raises ``Unauthorized`` if unknown or expired."""
+        query = (
+            select(authorizations, users.c.email, users.c.is_admin, users.c.created_at.label("uc"))
+            .join(users, users.c.id == authorizations.c.user_id)
+            .where(authorizations.c.token_sha256 == hash_token(token))
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise Unauthorized("Invalid credentials provided.")
+        if row.expires_at is not None and row.expires_at <= self._clock.now_us():
+            raise Unauthorized("Invalid credentials provided: the token has expired.")
+        user = User(id=row.user_id, email=row.email, is_admin=bool(row.is_admin), created_at=row.uc)
+        return Principal(
+            user=user, authorization_id=row.id, scopes=tuple(row.scope.split()), app_id=row.app_id
+        )
+
+    def list_authorizations(self, user: User) -> list[Authorization]:
+        query = (
+            select(authorizations)
+            .where(authorizations.c.user_id == user.id)
+            .order_by(authorizations.c.created_at)
+        )
+        with self._engine.connect() as conn:
+            return [_authorization(row) for row in conn.execute(query)]
+
+    def get_authorization(self, user: User, auth_id: str) -> Authorization:
+        query = select(authorizations).where(
+            authorizations.c.id == auth_id, authorizations.c.user_id == user.id
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound("Couldn't find that authorization.")
+        return _authorization(row)
+
+    def delete_authorization(self, user: User, auth_id: str) -> Authorization:
+        found = self.get_authorization(user, auth_id)
+        with self._engine.begin() as conn:
+            conn.execute(delete(authorizations).where(authorizations.c.id == auth_id))
+        return found
+
+    # bootstrap -------------------------------------------------------------------------------
+    def bootstrap_owner(self, admin_token: str | None) -> str | None:
+        """On an empty store, create ``admin@localhost`` with a global token.
+
+        Uses ``admin_token`` when given; otherwise generates one and returns it (the caller
+        writes it to the data dir and prints it once). Returns None when users already exist.
+        """
+        if self.has_users():
+            return None
+        admin = self.create_user(ADMIN_EMAIL, is_admin=True)
+        auth = self.create_authorization(
+            admin, description="runoff admin token", scopes=["global"], token=admin_token
+        )
+        return None if admin_token else auth.token

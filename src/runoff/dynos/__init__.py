@@ -1,0 +1,1 @@
+"""The dyno manager: one-off and formation processes, their lifecycle and records."""

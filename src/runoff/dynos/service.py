@@ -1,0 +1,160 @@
+"""Dyno operations as the API offers them: create, list, info, stop, restart."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from runoff.apps.model import App, Release
+from runoff.apps.procfile import resolve_command
+from runoff.apps.releases import ReleaseService
+from runoff.apps.slugs import SlugService
+from runoff.dynos import sizes
+from runoff.dynos.model import Dyno, StopReason
+from runoff.dynos.store import DynoStore
+from runoff.dynos.supervisor import Launch, Supervisor
+from runoff.errors import BadRequest, Invalid, NotFound
+from runoff.settings import Settings
+
+DYNO_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
+ENV_KEY = re.compile(r"^\w+$", re.ASCII)
+MAX_TTL_SECONDS = 86400
+BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    command: str
+    attach: bool
+    env: dict[str, str]
+    size: str
+    type: str
+    ttl_seconds: int
+    force_no_tty: bool
+
+
+def parse_create(body: Any, default_ttl: int) -> CreateRequest:
+    """Validate a ``POST /apps/{app}/dynos`` body (Heroku's fields)."""
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
+    command = body.get("command")
+    if not isinstance(command, str) or not command.strip():
+        raise Invalid("command is required: the command to run, e.g. `bash` or `rake db:migrate`")
+    env_in = body.get("env") or {}
+    if not isinstance(env_in, dict):
+        raise Invalid("env must be an object of NAME: value")
+    env: dict[str, str] = {}
+    for key, value in env_in.items():
+        if not ENV_KEY.match(str(key)):
+            raise Invalid(f"Invalid env var name {key!r}: use only letters, digits and _")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise Invalid(f"env var {key} must be a string")
+        env[str(key)] = str(value)
+    ttl = body.get("time_to_live", default_ttl)
+    if isinstance(ttl, str) and ttl.strip().isdigit():
+        ttl = int(ttl)
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL_SECONDS:
+        raise Invalid(f"time_to_live must be a whole number of seconds from 1 to {MAX_TTL_SECONDS}")
+    dyno_type = body.get("type") or "run"
+    if not isinstance(dyno_type, str) or not DYNO_TYPE.match(dyno_type):
+        raise Invalid("type must be 1-30 letters, digits, '-' or '_' (it prefixes the dyno name)")
+    size = body.get("size") or sizes.DEFAULT_SIZE
+    if not isinstance(size, str):
+        raise Invalid("size must be a string such as standard-1X")
+    return CreateRequest(
+        command=command,
+        attach=bool(body.get("attach", False)),
+        env=env,
+        size=sizes.lookup(size).name,
+        type=dyno_type,
+        ttl_seconds=ttl,
+        force_no_tty=bool(body.get("force_no_tty") or False),
+    )
+
+
+def dyno_env(release: Release | None, request_env: dict[str, str], name: str) -> dict[str, str]:
+    """Base, then the release's config vars, then the request's env, then platform values."""
+    env = {"PATH": BASE_PATH, "LANG": "C.UTF-8"}
+    if release is not None:
+        env.update(release.config)
+    env.update(request_env)
+    env["DYNO"] = name
+    return env
+
+
+class DynoService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: DynoStore,
+        supervisor: Supervisor,
+        releases: ReleaseService,
+        slugs: SlugService,
+        server_id: str,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._supervisor = supervisor
+        self._releases = releases
+        self._slugs = slugs
+        self._server_id = server_id
+
+    async def create(self, app: App, request: CreateRequest) -> Dyno:
+        """Record a one-off dyno (durably, before anything runs) and start it."""
+        if request.attach:
+            raise Invalid("attach: true is not supported yet; use attach: false (run:detached)")
+        release = await asyncio.to_thread(self._releases.current, app.id)
+        command = resolve_command(request.command, release.process_types if release else {})
+        dyno = await asyncio.to_thread(
+            self._store.create,
+            app_id=app.id,
+            release_id=release.id if release else None,
+            type=request.type,
+            command=command,
+            size=request.size,
+            attach=request.attach,
+            one_off=True,
+            ttl_seconds=request.ttl_seconds,
+            server_id=self._server_id,
+            one_off_limit=self._settings.oneoff_limit,
+        )
+        tree = None
+        if release is not None and release.slug_id is not None:
+            tree = await asyncio.to_thread(self._slugs.tree, release.slug_id)
+        env = dyno_env(release, request.env, dyno.name)
+        return await self._supervisor.launch(Launch(dyno, command, env, tree))
+
+    def list(self, app: App) -> list[Dyno]:
+        return self._store.running(app.id)
+
+    def get(self, app: App, name: str) -> Dyno:
+        return self._store.find(app.id, name)
+
+    async def stop(self, app: App, name: str) -> Dyno:
+        dyno = await asyncio.to_thread(self._store.find, app.id, name)
+        if not dyno.running:
+            raise NotFound(f"Couldn't find that dyno: {name} is not running")
+        if not await self._supervisor.stop(dyno.id, StopReason.STOPPED):
+            self._supervisor.request_stop(dyno.id, StopReason.STOPPED)
+        return dyno
+
+    async def restart(self, app: App, name: str | None) -> None:
+        """Restart formation dynos; one-offs are never restarted.
+
+        ``name`` of a one-off stops it (it does not come back); without ``name`` one-offs are
+        left alone. Formation dynos arrive with the formation manager.
+        """
+        if name is None:
+            return
+        dyno = await asyncio.to_thread(self._store.find, app.id, name)
+        if dyno.one_off and dyno.running:
+            await self._supervisor.stop(dyno.id, StopReason.STOPPED)
+
+    async def stop_all(self, app: App, reason: StopReason) -> None:
+        for dyno in await asyncio.to_thread(self._store.running, app.id):
+            await self._supervisor.stop(dyno.id, reason)
+        for dyno in await asyncio.to_thread(self._store.running, app.id):
+            await self._supervisor.wait(dyno.id)

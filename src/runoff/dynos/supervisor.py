@@ -1,0 +1,325 @@
+"""The local dyno manager: runs dyno processes and follows them to the end.
+
+Everything here runs on the server's event loop; blocking work (database, spawning, file
+systems) goes to worker threads. A dyno's life: ``launch`` prepares its workspace, spawns
+``bash -c`` and records ``up``; its output is read as it comes and published as ``app`` lines;
+when its main process exits the remaining processes are killed, the output drained, and the
+end (exit status, outcome) recorded after its logs are durable. ``stop`` forces an end:
+SIGTERM to every process, then SIGKILL for whatever is left after the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from runoff.clock import Clock
+from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.model import Dyno, State, StopReason, outcome_for
+from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
+from runoff.dynos.store import DynoStore
+from runoff.dynos.workspace import WorkspaceProvider
+from runoff.logs.model import APP
+from runoff.logs.router import LogRouter
+
+log = logging.getLogger(__name__)
+READ_CHUNK = 1 << 16
+DRAIN_TIMEOUT = 2.0
+
+
+@dataclass(eq=False)
+class Running:
+    dyno: Dyno
+    proc: subprocess.Popen[bytes]
+    pidfd: int
+    fd: int
+    cgroup: Path | None
+    partial: bytes = b""
+    stop_reason: StopReason | None = None
+    killed: bool = False
+    eof: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What to run for a recorded dyno."""
+
+    dyno: Dyno
+    command: str
+    env: dict[str, str]
+    slug_tree: Path | None
+
+
+class Supervisor:
+    def __init__(
+        self,
+        *,
+        store: DynoStore,
+        router: LogRouter,
+        workspaces: WorkspaceProvider,
+        cgroups: Cgroups,
+        clock: Clock,
+        grace_seconds: float,
+    ) -> None:
+        self._store = store
+        self._router = router
+        self._workspaces = workspaces
+        self._cgroups = cgroups
+        self._clock = clock
+        self.grace_seconds = grace_seconds
+        self._running: dict[str, Running] = {}
+        self._pending_stop: dict[str, StopReason] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.on_end: list[Callable[[Dyno], None]] = []
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("the supervisor has not been started")
+        return self._loop
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def running_ids(self) -> list[str]:
+        return list(self._running)
+
+    # launching -------------------------------------------------------------------------------
+    async def launch(self, launch: Launch) -> Dyno:
+        """Start the recorded dyno's process; returns the dyno as recorded once it is up."""
+        try:
+            running = await asyncio.to_thread(self._spawn, launch)
+        except OSError as exc:
+            return await self._start_failed(launch.dyno, exc)
+        self._running[running.dyno.id] = running
+        self._watch(running)
+        reason = self._pending_stop.pop(running.dyno.id, None)
+        if reason is not None:
+            await self.stop(running.dyno.id, reason)
+        return running.dyno
+
+    def _spawn(self, launch: Launch) -> Running:
+        dyno = launch.dyno
+        self._router.platform(
+            dyno.app_id, dyno.name, f"Starting process with command `{launch.command}`"
+        )
+        app_dir = self._workspaces.create(dyno.id, launch.slug_tree)
+        env = {**launch.env, "HOME": str(app_dir), MARKER: dyno.id}
+        cgroup = self._cgroups.create(dyno.id)
+        try:
+            proc = spawn(launch.command, cwd=app_dir, env=env)
+        except OSError:
+            self._workspaces.discard(dyno.id)
+            if cgroup is not None:
+                self._cgroups.remove(cgroup)
+            raise
+        if cgroup is not None:
+            with contextlib.suppress(OSError):  # it may already have exited
+                self._cgroups.add(cgroup, proc.pid)
+        pidfd = os.pidfd_open(proc.pid)
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        now = self._clock.now_us()
+        self._store.transition(dyno, State.UP, {"pid": proc.pid, "up_at": now})
+        self._router.platform(dyno.app_id, dyno.name, "State changed from starting to up")
+        up = replace(dyno, state=State.UP, up_at=now, updated_at=now)
+        return Running(dyno=up, proc=proc, pidfd=pidfd, fd=fd, cgroup=cgroup)
+
+    async def _start_failed(self, dyno: Dyno, exc: OSError) -> Dyno:
+        self._router.platform(
+            dyno.app_id,
+            dyno.name,
+            f"Error R10 (Boot failure) -> could not start the process: {exc}",
+            "State changed from starting to crashed",
+        )
+        await self._router.aflush()
+        now = self._clock.now_us()
+        await asyncio.to_thread(
+            self._store.transition, dyno, State.CRASHED, {"ended_at": now, "outcome": "failed"}
+        )
+        return await asyncio.to_thread(self._store.get, dyno.id)
+
+    def _watch(self, running: Running) -> None:
+        self.loop.add_reader(running.fd, self._on_output, running)
+        self.loop.add_reader(running.pidfd, self._on_exit, running)
+        ttl = running.dyno.ttl_seconds
+        running.timers.append(
+            self.loop.call_later(ttl, self._stop_soon, running.dyno.id, StopReason.TTL)
+        )
+
+    # output ----------------------------------------------------------------------------------
+    def _on_output(self, running: Running) -> None:
+        try:
+            data = os.read(running.fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.loop.remove_reader(running.fd)
+            self._emit_partial(running)
+            running.eof.set()
+            return
+        lines = (running.partial + data).split(b"\n")
+        running.partial = lines.pop()
+        if len(running.partial) >= 10_000:
+            lines.append(running.partial)
+            running.partial = b""
+        if lines:
+            dyno = running.dyno
+            self._router.publish(dyno.app_id, dyno.name, APP, lines)
+
+    def _emit_partial(self, running: Running) -> None:
+        if running.partial:
+            dyno = running.dyno
+            self._router.publish(dyno.app_id, dyno.name, APP, [running.partial])
+            running.partial = b""
+
+    # ending ----------------------------------------------------------------------------------
+    def _on_exit(self, running: Running) -> None:
+        if running.proc.poll() is None:
+            return
+        self.loop.remove_reader(running.pidfd)
+        os.close(running.pidfd)
+        status = exit_status(running.proc.returncode)
+        self.loop.create_task(self._finish(running, status), name=f"finish {running.dyno.name}")
+
+    def _pids(self, running: Running) -> set[int]:
+        return dyno_pids(
+            cgroups=self._cgroups,
+            cgroup=running.cgroup,
+            session=running.proc.pid,
+            dyno_id=running.dyno.id,
+        )
+
+    async def _finish(self, running: Running, status: int) -> None:
+        dyno = running.dyno
+        forced = running.stop_reason is not None
+        self._router.platform(dyno.app_id, dyno.name, f"Process exited with status {status}")
+        if forced:
+            await self._wait_until_empty(running)
+        else:
+            await asyncio.to_thread(self._kill_all, running)
+        try:
+            await asyncio.wait_for(running.eof.wait(), DRAIN_TIMEOUT)
+        except TimeoutError:
+            self.loop.remove_reader(running.fd)
+            self._emit_partial(running)
+        if running.proc.stdout is not None:
+            running.proc.stdout.close()
+        for timer in running.timers:
+            timer.cancel()
+        if not forced:
+            self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")
+        await self._router.aflush()
+        fields: dict[str, object] = {
+            "exit_status": status,
+            "outcome": outcome_for(status, forced).value,
+            "ended_at": self._clock.now_us(),
+        }
+        await asyncio.to_thread(self._record_end, dyno, fields)
+        await asyncio.to_thread(self._cleanup, running)
+        del self._running[dyno.id]
+        running.finished.set()
+        ended = await asyncio.to_thread(self._store.get, dyno.id)
+        for callback in self.on_end:
+            callback(ended)
+
+    def _record_end(self, dyno: Dyno, fields: dict[str, object]) -> None:
+        if not self._store.transition(dyno, State.COMPLETE, fields):
+            self._store.update(dyno.id, **fields)
+
+    def _kill_all(self, running: Running) -> None:
+        """SIGKILL every remaining process of the dyno until none is left."""
+        for _ in range(200):
+            pids = self._pids(running)
+            if not pids or not signal_all(pids, signal.SIGKILL):
+                return
+            time.sleep(0.005)
+
+    async def _wait_until_empty(self, running: Running) -> None:
+        while await asyncio.to_thread(self._pids, running):
+            await asyncio.sleep(0.05)
+
+    def _cleanup(self, running: Running) -> None:
+        self._workspaces.discard(running.dyno.id)
+        if running.cgroup is not None:
+            self._cgroups.remove(running.cgroup)
+
+    # stopping --------------------------------------------------------------------------------
+    def _stop_soon(self, dyno_id: str, reason: StopReason) -> None:
+        self.loop.create_task(self.stop(dyno_id, reason))
+
+    async def stop(self, dyno_id: str, reason: StopReason) -> bool:
+        """Force the dyno to end: SIGTERM now, SIGKILL after the grace period.
+
+        Returns False if the dyno is not running here. Logs, for every forced stop:
+        ``State changed from up to complete``, ``Stopping all processes with SIGTERM`` (preceded
+        by ``Cycling`` for TTL expiry and daily cycling), then ``Process exited with status N``.
+        """
+        running = self._running.get(dyno_id)
+        if running is None:
+            return False
+        if running.stop_reason is not None:
+            return True
+        running.stop_reason = reason
+        dyno = running.dyno
+        await asyncio.to_thread(self._store.mark_stopping, dyno_id, reason.value)
+        if reason in (StopReason.TTL, StopReason.CYCLING):
+            self._router.platform(dyno.app_id, dyno.name, "Cycling")
+        self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")
+        await asyncio.to_thread(self._store.transition, dyno, State.COMPLETE)
+        self._router.platform(dyno.app_id, dyno.name, "Stopping all processes with SIGTERM")
+        await asyncio.to_thread(lambda: signal_all(self._pids(running), signal.SIGTERM))
+        running.timers.append(self.loop.call_later(self.grace_seconds, self._grace_over, running))
+        return True
+
+    def request_stop(self, dyno_id: str, reason: StopReason) -> None:
+        """Stop a dyno that may still be launching (it is stopped as soon as it is up)."""
+        if dyno_id in self._running:
+            self._stop_soon(dyno_id, reason)
+        else:
+            self._pending_stop[dyno_id] = reason
+
+    def _grace_over(self, running: Running) -> None:
+        if running.finished.is_set():
+            return
+        pids = self._pids(running)
+        if not pids:
+            return
+        dyno = running.dyno
+        running.killed = True
+        self._router.platform(
+            dyno.app_id,
+            dyno.name,
+            "Error R12 (Exit timeout) -> At least one process failed to exit within "
+            f"{self.grace_seconds:g} seconds of SIGTERM",
+            "Stopping all processes with SIGKILL",
+        )
+        signal_all(pids, signal.SIGKILL)
+        running.timers.append(self.loop.call_later(0.2, self._grace_over, running))
+
+    async def wait(self, dyno_id: str) -> None:
+        running = self._running.get(dyno_id)
+        if running is not None:
+            await running.finished.wait()
+
+    async def shutdown(self) -> None:
+        """Stop every dyno this server runs and wait until each end is recorded."""
+        ids = list(self._running)
+        for dyno_id in ids:
+            await self.stop(dyno_id, StopReason.SHUTDOWN)
+        waits = [r.finished.wait() for r in list(self._running.values())]
+        if waits:
+            await asyncio.wait_for(asyncio.gather(*waits), self.grace_seconds + 10)

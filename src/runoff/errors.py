@@ -1,0 +1,61 @@
+"""User-facing errors.
+
+Every error a user can cause or see is a ``RunoffError``. The web layer turns one into
+``{"id": ..., "message": ...}`` with ``status``; the CLI prints ``message`` on one line and
+exits non-zero. Nothing else should be caught and shown to users.
+"""
+
+from __future__ import annotations
+
+
+class RunoffError(Exception):
+    """Base class: ``id`` is the stable machine-readable code, ``status`` the HTTP status."""
+
+    id = "internal_error"
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(RunoffError):
+    id = "bad_request"
+    status = 400
+
+
+class Unauthorized(RunoffError):
+    id = "unauthorized"
+    status = 401
+
+
+class Forbidden(RunoffError):
+    id = "forbidden"
+    status = 403
+
+
+class NotFound(RunoffError):
+    id = "not_found"
+    status = 404
+
+
+class Conflict(RunoffError):
+    id = "conflict"
+    status = 409
+
+
+class Invalid(RunoffError):
+    """A field has a value the platform cannot accept (HTTP 422)."""
+
+    id = "invalid_params"
+    status = 422
+
+
+class RateLimited(RunoffError):
+    id = "rate_limit"
+    status = 429
+
+
+class Unavailable(RunoffError):
+    id = "unavailable"
+    status = 503

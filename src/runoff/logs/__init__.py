@@ -1,0 +1,1 @@
+"""The log router: time-stamped event streams from every dyno and the platform."""

@@ -1,0 +1,145 @@
+"""The running platform: every service of one runoff server, wired once.
+
+The web API and the CLI's ``server`` command hold a ``Platform``; domain packages never import
+it. Operations that span several domains (creating an app with its first release, deleting an
+app with its dynos and logs) live here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import stat
+from pathlib import Path
+
+from runoff.apps.model import App
+from runoff.apps.releases import ReleaseService
+from runoff.apps.service import AppService
+from runoff.apps.slugs import SlugService
+from runoff.auth.model import User
+from runoff.auth.service import AuthService
+from runoff.clock import Clock, SystemClock
+from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.model import StopReason
+from runoff.dynos.reconcile import reconcile
+from runoff.dynos.service import DynoService
+from runoff.dynos.store import DynoStore
+from runoff.dynos.supervisor import Supervisor
+from runoff.dynos.workspace import WorkspaceProvider
+from runoff.logs.router import LogRouter
+from runoff.logs.sessions import LogSessions
+from runoff.logs.store import LogStore
+from runoff.servers import HEARTBEAT_SECONDS, ServerRegistry
+from runoff.settings import Settings
+from runoff.store.db import make_engine, migrate
+
+log = logging.getLogger(__name__)
+
+
+class Platform:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(settings.database_url)
+        migrate(self.engine)
+        self.auth = AuthService(self.engine, self.clock)
+        self.apps = AppService(self.engine, self.clock)
+        self.releases = ReleaseService(self.engine, self.clock)
+        self.slugs = SlugService(self.engine, self.clock, settings.data_dir)
+        self.log_store = LogStore(self.engine)
+        self.router = LogRouter(self.log_store, self.clock)
+        self.log_sessions = LogSessions(self.engine, self.clock, settings.log_session_ttl_seconds)
+        self.registry = ServerRegistry(self.engine, self.clock)
+        self.server = self.registry.register()
+        self.dyno_store = DynoStore(self.engine, self.clock)
+        self.workspaces = WorkspaceProvider(settings.data_dir / "dynos", settings.workspace_mode)
+        self.cgroups = Cgroups(settings.cgroups)
+        self.supervisor = Supervisor(
+            store=self.dyno_store,
+            router=self.router,
+            workspaces=self.workspaces,
+            cgroups=self.cgroups,
+            clock=self.clock,
+            grace_seconds=settings.stop_grace_seconds,
+        )
+        self.dynos = DynoService(
+            settings=settings,
+            store=self.dyno_store,
+            supervisor=self.supervisor,
+            releases=self.releases,
+            slugs=self.slugs,
+            server_id=self.server.id,
+        )
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    # lifecycle -------------------------------------------------------------------------------
+    def bootstrap(self) -> str | None:
+        """Create the owner account on an empty store; returns a generated token to show once."""
+        token = self.auth.bootstrap_owner(self.settings.admin_token)
+        if token is not None:
+            path = self.settings.data_dir / "admin-token"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(token + "\n")
+        return token
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.router.attach_loop(loop)
+        self.supervisor.start(loop)
+        lost = await asyncio.to_thread(
+            reconcile,
+            registry=self.registry,
+            me=self.server,
+            store=self.dyno_store,
+            router=self.router,
+            cgroups=self.cgroups,
+            workspaces=self.workspaces,
+            clock=self.clock,
+        )
+        if lost:
+            log.warning("reconciled %d dyno(s) left running by a server that died", len(lost))
+        self._heartbeat = loop.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await asyncio.to_thread(self.registry.heartbeat, self.server)
+            except Exception:
+                log.exception("heartbeat failed")
+
+    async def stop(self) -> None:
+        """Graceful shutdown: stop every dyno (recorded as forced exits), then the router."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        await self.supervisor.shutdown()
+        await asyncio.to_thread(self.registry.stopped, self.server)
+        await asyncio.to_thread(self.close)
+
+    def close(self) -> None:
+        self.router.close()
+        self.engine.dispose()
+
+    # cross-domain operations -----------------------------------------------------------------
+    def create_app(self, owner: User, name: str | None) -> App:
+        app = self.apps.create(owner, name)
+        self.releases.create(app, owner, "Initial release", slug_id=None, config={})
+        return app
+
+    async def delete_app(self, app: App) -> None:
+        await self.dynos.stop_all(app, StopReason.APP_DELETED)
+        slug_ids = await asyncio.to_thread(self.slugs.ids_for, app)
+        await asyncio.to_thread(self.apps.delete, app)
+        await asyncio.to_thread(self.log_store.delete_app, app.id)
+        await asyncio.to_thread(self.slugs.forget_app, slug_ids)
+
+    def upload_dir(self) -> Path:
+        path = self.settings.data_dir / "uploads"
+        path.mkdir(exist_ok=True)
+        return path

@@ -1,0 +1,95 @@
+"""Settings, read from the environment in this module only.
+
+Precedence: command-line flag > environment variable > default. A value that does not parse
+raises ``SettingsError`` naming the variable, so a typo fails loudly at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from runoff.errors import RunoffError
+
+
+class SettingsError(RunoffError):
+    id = "bad_setting"
+    status = 500
+
+
+def _default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or os.path.join(env.get("HOME", "."), ".local", "share")
+    return Path(base) / "runoff"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 5000
+    admin_token: str | None = None
+    oneoff_limit: int = 50
+    stop_grace_seconds: float = 30.0
+    default_ttl_seconds: int = 86400
+    log_session_ttl_seconds: int = 3600
+    workspace_mode: str = "auto"
+    cgroups: str = "auto"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("RUNOFF_DATA_DIR") or _default_data_dir(env)).absolute()
+        database_url = env.get("RUNOFF_DATABASE_URL") or f"sqlite:///{data_dir / 'runoff.db'}"
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            host=env.get("RUNOFF_HOST") or "127.0.0.1",
+            port=_int(env, "RUNOFF_PORT", 5000, minimum=0),
+            admin_token=env.get("RUNOFF_ADMIN_TOKEN") or None,
+            oneoff_limit=_int(env, "RUNOFF_ONEOFF_LIMIT", 50, minimum=1),
+            stop_grace_seconds=_float(env, "RUNOFF_STOP_GRACE_SECONDS", 30.0),
+            default_ttl_seconds=_int(env, "RUNOFF_DEFAULT_TTL_SECONDS", 86400, minimum=1),
+            log_session_ttl_seconds=_int(env, "RUNOFF_LOG_SESSION_TTL_SECONDS", 3600, minimum=1),
+            workspace_mode=_choice(env, "RUNOFF_WORKSPACE", "auto", ("auto", "overlay", "copy")),
+            cgroups=_choice(env, "RUNOFF_CGROUPS", "auto", ("auto", "on", "off")),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]

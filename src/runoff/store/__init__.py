@@ -1,0 +1,1 @@
+"""Relational persistence shared by every domain package (SQLite by default, PostgreSQL)."""

@@ -1,0 +1,205 @@
+"""Table definitions (SQLAlchemy Core).
+
+Conventions: ids are UUID strings; every ``*_at`` column is an integer count of microseconds
+since the Unix epoch (UTC), so comparisons and time bucketing are plain integer arithmetic on
+both SQLite and PostgreSQL. Changes to this module need a migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Micros = BigInteger
+
+
+def _id() -> Column[str]:
+    return Column("id", String(36), primary_key=True)
+
+
+meta = Table(
+    "runoff_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_at", Micros, nullable=False),
+)
+
+authorizations = Table(
+    "authorizations",
+    metadata,
+    _id(),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("scope", Text, nullable=False),  # space-separated scope names
+    Column("app_id", String(36), nullable=True),  # set: the token may act on this app only
+    Column("expires_at", Micros, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    _id(),
+    Column("name", String(30), nullable=False, unique=True),
+    Column("owner_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+)
+
+collaborators = Table(
+    "collaborators",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    UniqueConstraint("app_id", "user_id", name="uq_collaborators_app_user"),
+)
+
+slugs = Table(
+    "slugs",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("checksum", String(80), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("process_types", Text, nullable=False),  # JSON object type -> command
+    Column("created_at", Micros, nullable=False),
+)
+
+releases = Table(
+    "releases",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | succeeded | failed
+    Column("slug_id", String(36), ForeignKey("slugs.id"), nullable=True),
+    Column("config", Text, nullable=False),  # JSON object: the config vars of this release
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("app_id", "version", name="uq_releases_app_version"),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+servers = Table(
+    "servers",
+    metadata,
+    _id(),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Micros, nullable=False),
+    Column("heartbeat_at", Micros, nullable=False),
+    Column("stopped_at", Micros, nullable=True),
+)
+
+dynos = Table(
+    "dynos",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("release_id", String(36), ForeignKey("releases.id"), nullable=True),
+    Column("name", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("command", Text, nullable=False),
+    Column("size", String(32), nullable=False),
+    Column("attach", Boolean, nullable=False, default=False),
+    Column("one_off", Boolean, nullable=False, default=True),
+    Column("state", String(16), nullable=False),
+    Column("exit_status", Integer, nullable=True),
+    Column("outcome", String(16), nullable=True),  # succeeded | failed | timed_out
+    Column("stop_reason", String(32), nullable=True),
+    Column("ttl_seconds", Integer, nullable=False),
+    Column("server_id", String(36), nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("up_at", Micros, nullable=True),
+    Column("stopping_at", Micros, nullable=True),
+    Column("ended_at", Micros, nullable=True),
+    Column("updated_at", Micros, nullable=False),
+)
+Index("ix_dynos_app_state", dynos.c.app_id, dynos.c.state)
+Index("ix_dynos_app_name", dynos.c.app_id, dynos.c.name)
+
+dyno_events = Table(
+    "dyno_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("dyno_id", String(36), ForeignKey("dynos.id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", String(36), nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("detail", Text, nullable=True),
+)
+Index("ix_dyno_events_app_id", dyno_events.c.app_id, dyno_events.c.id)
+Index("ix_dyno_events_dyno", dyno_events.c.dyno_id)
+
+log_lines = Table(
+    "log_lines",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("app_id", String(36), nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("dyno", String(64), nullable=False),
+    Column("message", LargeBinary, nullable=False),
+)
+Index("ix_log_lines_app", log_lines.c.app_id, log_lines.c.id)
+Index("ix_log_lines_app_dyno", log_lines.c.app_id, log_lines.c.dyno, log_lines.c.id)
+
+log_sessions = Table(
+    "log_sessions",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("filters", Text, nullable=False),  # JSON: dyno, type, source, lines, tail
+    Column("created_at", Micros, nullable=False),
+    Column("expires_at", Micros, nullable=False),
+)

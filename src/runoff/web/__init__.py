@@ -1,0 +1,1 @@
+"""The HTTP layer: the Heroku-compatible Platform API (and later the dashboard)."""

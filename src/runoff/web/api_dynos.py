@@ -1,0 +1,61 @@
+"""Dynos: create (one-off), list, info, stop, restart."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from runoff.auth.scopes import Need
+from runoff.dynos.service import parse_create
+from runoff.web import render
+from runoff.web.common import app_for, json_body, platform, respond, sync
+
+
+async def create_dyno(request: Request) -> Response:
+    # Running a command exposes the app's config to it, so it needs the protected scope.
+    _, app = await app_for(request, Need.WRITE_PROTECTED)
+    plat = platform(request)
+    body = await json_body(request)
+    dyno = await plat.dynos.create(app, parse_create(body, plat.settings.default_ttl_seconds))
+    return respond(render.dyno(dyno, app.name), status=201)
+
+
+async def list_dynos(request: Request) -> Response:
+    _, app = await app_for(request, Need.READ)
+    found = await sync(platform(request).dynos.list, app)
+    return respond([render.dyno(d, app.name) for d in found])
+
+
+async def get_dyno(request: Request) -> Response:
+    _, app = await app_for(request, Need.READ)
+    found = await sync(platform(request).dynos.get, app, request.path_params["dyno"])
+    return respond(render.dyno(found, app.name))
+
+
+async def stop_dyno(request: Request) -> Response:
+    _, app = await app_for(request, Need.WRITE)
+    found = await platform(request).dynos.stop(app, request.path_params["dyno"])
+    return respond(render.dyno(found, app.name), status=202)
+
+
+async def restart_dyno(request: Request) -> Response:
+    _, app = await app_for(request, Need.RESTART)
+    await platform(request).dynos.restart(app, request.path_params["dyno"])
+    return respond({}, status=202)
+
+
+async def restart_all(request: Request) -> Response:
+    _, app = await app_for(request, Need.RESTART)
+    await platform(request).dynos.restart(app, None)
+    return respond({}, status=202)
+
+
+routes = [
+    Route("/apps/{app}/dynos", create_dyno, methods=["POST"]),
+    Route("/apps/{app}/dynos", list_dynos, methods=["GET"]),
+    Route("/apps/{app}/dynos", restart_all, methods=["DELETE"]),
+    Route("/apps/{app}/dynos/{dyno}", get_dyno, methods=["GET"]),
+    Route("/apps/{app}/dynos/{dyno}", restart_dyno, methods=["DELETE"]),
+    Route("/apps/{app}/dynos/{dyno}/actions/stop", stop_dyno, methods=["POST"]),
+]

@@ -1,0 +1,82 @@
+"""The ASGI application: routes, error rendering and the platform's lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from runoff.errors import RunoffError
+from runoff.platform import Platform
+from runoff.web import api_account, api_apps, api_dynos, api_logs
+
+log = logging.getLogger(__name__)
+
+
+def error_response(exc: RunoffError) -> JSONResponse:
+    return JSONResponse({"id": exc.id, "message": exc.message}, status_code=exc.status)
+
+
+async def _runoff_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RunoffError)
+    return error_response(exc)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    ids = {404: "not_found", 405: "method_not_allowed"}
+    message = "Not found." if exc.status_code == 404 else str(exc.detail)
+    return JSONResponse(
+        {"id": ids.get(exc.status_code, "bad_request"), "message": message},
+        status_code=exc.status_code,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        {"id": "internal_error", "message": "Internal server error; see the server log."},
+        status_code=500,
+    )
+
+
+async def _health(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlette:
+    """Build the API for ``platform``; with ``manage_lifecycle`` the app starts and stops it."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await platform.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await platform.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", _health, methods=["GET"]),
+            *api_account.routes,
+            *api_apps.routes,
+            *api_dynos.routes,
+            *api_logs.routes,
+        ],
+        exception_handlers={
+            RunoffError: _runoff_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    return app
