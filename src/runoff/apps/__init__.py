@@ -1,0 +1,1 @@
+"""Apps and releases: apps, collaborators, config vars, slugs, Procfiles and releases."""
