@@ -117,15 +117,19 @@ class Supervisor:
         env = {**launch.env, "HOME": str(app_dir), MARKER: dyno.id}
         cgroup = self._cgroups.create(dyno.id)
         try:
-            proc = spawn(launch.command, cwd=app_dir, env=env)
+            if cgroup is None:
+                proc = spawn(launch.command, cwd=app_dir, env=env)
+            else:
+                with self._cgroups.entered(cgroup) as born_inside:
+                    proc = spawn(launch.command, cwd=app_dir, env=env)
+                if not born_inside:
+                    with contextlib.suppress(OSError):  # it may already have exited
+                        self._cgroups.add(cgroup, proc.pid)
         except OSError:
             self._workspaces.discard(dyno.id)
             if cgroup is not None:
                 self._cgroups.remove(cgroup)
             raise
-        if cgroup is not None:
-            with contextlib.suppress(OSError):  # it may already have exited
-                self._cgroups.add(cgroup, proc.pid)
         pidfd = os.pidfd_open(proc.pid)
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
