@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 from runoff.platform import Platform
 from runoff.settings import Settings
@@ -20,6 +24,7 @@ def main(host: str | None = None, port: int | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings.from_env()
     settings = settings.with_overrides(
         host=host or settings.host, port=settings.port if port is None else port
@@ -41,10 +46,29 @@ def main(host: str | None = None, port: int | None = None) -> int:
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     print(f"runoff: listening on http://{settings.host}:{settings.port}", flush=True)
     asyncio.run(server.serve())
     return 0
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):  # type: ignore[misc]
+        """uvicorn's server, minus re-raising SIGTERM after a graceful shutdown (exit 0)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 def migrate_main() -> int:

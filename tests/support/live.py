@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import socket
 import threading
 from pathlib import Path
@@ -76,3 +77,54 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=60)
+
+
+class ServerProcess:
+    """``runoff server`` as a separate process, for tests that kill or signal it."""
+
+    def __init__(self, data_dir: Path, database_url: str, **env: str) -> None:
+        import os
+        import sys
+
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "RUNOFF_DATA_DIR": str(data_dir),
+            "RUNOFF_DATABASE_URL": database_url,
+            "RUNOFF_ADMIN_TOKEN": ADMIN_TOKEN,
+            "RUNOFF_PORT": str(self.port),
+            "RUNOFF_STOP_GRACE_SECONDS": "2",
+            **env,
+        }
+        self.argv = [sys.executable, "-m", "runoff.server"]
+        self.log = data_dir.parent / f"server-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerProcess:
+        import urllib.request
+
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=out)
+        for _ in range(400):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                    return self
+            except OSError:
+                threading.Event().wait(0.025)
+        raise RuntimeError("server did not answer within 10 s")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def terminate(self, timeout: float = 30) -> int:
+        assert self.proc is not None
+        self.proc.terminate()
+        return self.proc.wait(timeout)
