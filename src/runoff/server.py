@@ -55,7 +55,7 @@ def main(host: str | None = None, port: int | None = None) -> int:
 def _server_class() -> Any:
     import uvicorn
 
-    class Server(uvicorn.Server):  # type: ignore[misc]
+    class Server(uvicorn.Server):
         """uvicorn's server, minus re-raising SIGTERM after a graceful shutdown (exit 0)."""
 
         @contextlib.contextmanager
