@@ -1,5 +1,5 @@
 """The databases the SQL runs on: an in-memory SQLite database, and PostgreSQL too when
-RUNOFF_TEST_DATABASE_URL names one (a table of our own is created there and dropped after).
+RUNOFF_TEST_DATABASE_URL names one (tables of our own are created there and dropped after).
 """
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_engine
@@ -17,22 +18,25 @@ from runoff.store.db import normalize_url
 from .rows import FIELDS, ROWS, DynoTable
 
 
-def _engines() -> list[str]:
+def _backends() -> list[str]:
     backends = ["sqlite"]
     if os.environ.get("RUNOFF_TEST_DATABASE_URL"):
         backends.append("postgresql")
     return backends
 
 
-def _engine(backend: str) -> Engine:
-    if backend == "sqlite":
-        return create_engine("sqlite://", poolclass=StaticPool)
-    return create_engine(normalize_url(os.environ["RUNOFF_TEST_DATABASE_URL"]))
+@pytest.fixture(scope="session", params=_backends())
+def database(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = create_engine("sqlite://", poolclass=StaticPool)
+    else:
+        engine = create_engine(normalize_url(os.environ["RUNOFF_TEST_DATABASE_URL"]))
+    yield engine
+    engine.dispose()
 
 
-@pytest.fixture(scope="session", params=_engines())
-def dyno_table(request: pytest.FixtureRequest) -> Iterator[DynoTable]:
-    engine = _engine(request.param)
+@contextmanager
+def _dyno_table(engine: Engine, rows: list[dict[str, str]]) -> Iterator[DynoTable]:
     table = Table(
         f"query_test_{uuid.uuid4().hex[:12]}",
         MetaData(),
@@ -41,9 +45,22 @@ def dyno_table(request: pytest.FixtureRequest) -> Iterator[DynoTable]:
     )
     table.create(engine)
     try:
-        with engine.begin() as connection:
-            connection.execute(table.insert(), ROWS)
-        yield DynoTable(request.param, engine, table)
+        dynos = DynoTable(engine, table)
+        dynos.replace_rows(rows)
+        yield dynos
     finally:
         table.drop(engine)
-        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def dyno_table(database: Engine) -> Iterator[DynoTable]:
+    """A table holding rows.ROWS."""
+    with _dyno_table(database, ROWS) as dynos:
+        yield dynos
+
+
+@pytest.fixture(scope="session")
+def scratch_table(database: Engine) -> Iterator[DynoTable]:
+    """An empty table for tests that bring their own rows."""
+    with _dyno_table(database, []) as dynos:
+        yield dynos

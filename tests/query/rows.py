@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Engine, Table, select
+from sqlalchemy import Column, Engine, Table, delete, select
 
 from runoff.query import ATTRIBUTES, Filter, Match
 
@@ -42,9 +42,8 @@ def names_in_memory(selects: Filter | Match, attribute: str = "") -> set[str]:
 
 @dataclass
 class DynoTable:
-    """ROWS stored in a real database table."""
+    """Dyno rows stored in a real database table."""
 
-    backend: str
     engine: Engine
     table: Table
 
@@ -60,3 +59,9 @@ class DynoTable:
             condition = selects.to_sql(self.columns)
         with self.engine.connect() as connection:
             return set(connection.scalars(select(self.table.c.name).where(condition)))
+
+    def replace_rows(self, rows: list[dict[str, str]]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.table))
+            if rows:
+                connection.execute(self.table.insert(), rows)
