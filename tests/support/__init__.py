@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: API client, live server, slugs, fresh databases."""
