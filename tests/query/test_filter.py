@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from runoff.query import ATTRIBUTES, Filter, Match, Term, parse
 
@@ -57,6 +58,13 @@ def test_how_terms_combine(dyno_table: DynoTable, text: str, expected: bool) -> 
 
 def test_the_empty_filter_selects_every_row(dyno_table: DynoTable) -> None:
     assert dyno_table.names(Filter()) == ALL == names_in_memory(Filter())
+
+
+def test_to_sql_takes_a_tables_column_collection(dyno_table: DynoTable) -> None:
+    condition = parse('type:"scheduler" -state:succeeded').to_sql(dyno_table.table.c)
+    with dyno_table.engine.connect() as connection:
+        found = set(connection.scalars(select(dyno_table.table.c.name).where(condition)))
+    assert found == {"scheduler.1234", "scheduler.12345"}
 
 
 def test_matches_needs_only_the_attributes_named() -> None:

@@ -117,3 +117,19 @@ def test_filter_error_is_an_invalid_request() -> None:
     assert isinstance(error, Invalid)
     assert error.status == 422
     assert error.message == "invalid filter at column 7: unbalanced double quote"
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "reason"),
+    [
+        ('stat:x " \x00', 10, "character U+0000 is not allowed"),
+        ('stat:x "', 8, "unbalanced double quote"),
+        ("state: stat:x", 8, 'unknown attribute "stat"'),
+        ("state: type:", 7, "empty value"),
+    ],
+)
+def test_the_first_fault_reported(text: str, column: int, reason: str) -> None:
+    with pytest.raises(FilterError) as caught:
+        parse(text)
+    assert caught.value.column == column
+    assert caught.value.reason.startswith(reason)

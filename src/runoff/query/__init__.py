@@ -8,7 +8,7 @@ The language is described in docs/filter-language.md.
 
 from runoff.query.attributes import ATTRIBUTES, DEFAULT_ATTRIBUTE, STATES
 from runoff.query.errors import FilterError
-from runoff.query.filter import Filter, Term
+from runoff.query.filter import Columns, Filter, Term
 from runoff.query.match import Match
 from runoff.query.parser import parse
 
@@ -16,6 +16,7 @@ __all__ = [
     "ATTRIBUTES",
     "DEFAULT_ATTRIBUTE",
     "STATES",
+    "Columns",
     "Filter",
     "FilterError",
     "Match",

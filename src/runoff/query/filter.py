@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, true
 
@@ -17,6 +18,12 @@ from runoff.query.attributes import ATTRIBUTES
 from runoff.query.match import Match
 from runoff.query.operators import NEGATION, quote_for_humans
 from runoff.query.syntax import term_starts
+
+
+class Columns(Protocol):
+    """Attribute name -> text column: a ``Mapping`` or a table's ``.c`` collection."""
+
+    def __getitem__(self, attribute: str, /) -> ColumnElement[str]: ...
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,10 @@ class Filter:
         every attribute the filter names, else KeyError."""
         return all(clause.matches(record[clause.attribute]) for clause in self._clauses())
 
-    def to_sql(self, columns: Mapping[str, ColumnElement[str]]) -> ColumnElement[bool]:
+    def to_sql(self, columns: Columns) -> ColumnElement[bool]:
         """The same test as ``matches`` as a SQLAlchemy Core expression over non-null text
-        ``columns`` (attribute -> column; needs every attribute named, else KeyError)."""
+        ``columns`` (``{"command": dynos.c.command, ...}`` or ``dynos.c``; needs every
+        attribute the filter names, else KeyError)."""
         clauses = [clause.to_sql(columns[clause.attribute]) for clause in self._clauses()]
         return and_(*clauses) if clauses else true()
 

@@ -79,6 +79,11 @@ def like_pattern(value: str) -> str:
     return f"%{escaped}%"
 
 
+def quote_for_humans(value: str) -> str:
+    """``value`` in double quotes, or in single quotes when it holds a double quote."""
+    return f"'{value}'" if '"' in value else f'"{value}"'
+
+
 EXACT = Comparison(
     name="exact",
     syntax='"VALUE"',
@@ -117,12 +122,6 @@ NEGATION = Negation(
 
 COMPARISONS: tuple[Comparison, ...] = (EXACT, PARTIAL)
 """Tried in order on a value's text; the first whose parse rule applies wins."""
-
-
-def quote_for_humans(value: str) -> str:
-    """``value`` in double quotes, or in single quotes when it holds a double quote."""
-    return f"'{value}'" if '"' in value else f'"{value}"'
-
 
 OPERATORS: tuple[Comparison | Negation, ...] = (*COMPARISONS, NEGATION)
 """Every operator of the language, in documentation order."""
