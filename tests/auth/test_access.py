@@ -1,0 +1,112 @@
+"""Who may do what: tokens, scopes, owners, collaborators and strangers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.support.api import Api
+
+
+def test_no_token_and_bad_token_are_401(api: Api) -> None:
+    assert api.as_token(None).get("/apps").status == 401
+    reply = api.as_token("wrong").get("/apps")
+    assert reply.status == 401
+    assert reply.body["id"] == "unauthorized"
+
+
+def test_account(api: Api) -> None:
+    assert api.get("/account").ok()["email"] == "admin@localhost"
+
+
+def test_strangers_see_nothing(api: Api, user_api: Callable[[str], Api]) -> None:
+    alice, bob = user_api("alice"), user_api("bob")
+    alice.create_app("alices-app")
+    alice.patch("/apps/alices-app/config-vars", {"SECRET": "s3cr3t"}).ok()
+    alice.run("alices-app", "true")
+    for method, path in [
+        ("GET", "/apps/alices-app"),
+        ("GET", "/apps/alices-app/config-vars"),
+        ("PATCH", "/apps/alices-app/config-vars"),
+        ("GET", "/apps/alices-app/releases"),
+        ("GET", "/apps/alices-app/dynos"),
+        ("GET", "/apps/alices-app/dynos/run.1"),
+        ("POST", "/apps/alices-app/dynos"),
+        ("POST", "/apps/alices-app/dynos/run.1/actions/stop"),
+        ("POST", "/apps/alices-app/log-sessions"),
+        ("DELETE", "/apps/alices-app"),
+    ]:
+        reply = bob.request(method, path, {"command": "env"} if method != "GET" else None)
+        assert reply.status == 404, (method, path, reply)
+        assert "s3cr3t" not in str(reply.body)
+    assert bob.get("/apps").ok() == []
+    assert alice.get("/apps/alices-app").status == 200
+
+
+def test_collaborators_get_access(api: Api, user_api: Callable[[str], Api]) -> None:
+    alice, bob = user_api("alice"), user_api("bob")
+    alice.create_app("shared-app")
+    alice.post("/apps/shared-app/collaborators", {"user": "bob@example.com"}).ok()
+    assert bob.get("/apps/shared-app").ok()["name"] == "shared-app"
+    roles = {c["user"]["email"]: c["role"] for c in bob.get("/apps/shared-app/collaborators").ok()}
+    assert roles == {"alice@example.com": "owner", "bob@example.com": "collaborator"}
+    alice.delete("/apps/shared-app/collaborators/bob@example.com").ok()
+    assert bob.get("/apps/shared-app").status == 404
+
+
+def test_scopes(api: Api) -> None:
+    api.create_app("scoped")
+    api.patch("/apps/scoped/config-vars", {"SECRET": "v"}).ok()
+
+    def token(*scopes: str) -> Api:
+        created = api.post("/oauth/authorizations", {"description": "t", "scope": list(scopes)})
+        return api.as_token(created.ok()["access_token"]["token"])
+
+    read = token("read")
+    assert read.get("/apps/scoped").status == 200
+    assert read.get("/apps/scoped/config-vars").status == 403
+    assert read.patch("/apps/scoped/config-vars", {"X": "1"}).status == 403
+    assert read.post("/apps/scoped/dynos", {"command": "env"}).status == 403
+    assert read.post("/oauth/authorizations", {"description": "escalate"}).status == 403
+
+    write = token("write")
+    assert write.get("/apps/scoped/config-vars").status == 403
+    assert write.post("/apps/scoped/dynos", {"command": "env"}).status == 403
+
+    protected = token("read-protected")
+    assert protected.get("/apps/scoped/config-vars").ok() == {"SECRET": "v"}
+    assert protected.patch("/apps/scoped/config-vars", {"X": "1"}).status == 403
+
+    writer = token("write-protected")
+    assert writer.patch("/apps/scoped/config-vars", {"X": "1"}).status == 200
+    assert writer.run("scoped", "true")["name"] == "run.1"
+
+
+def test_authorization_create_shape_and_expiry(api: Api) -> None:
+    created = api.post(
+        "/oauth/authorizations",
+        {"description": "Platform API example token", "expires_in": "3600"},
+    ).ok()
+    assert created["scope"] == ["global"]
+    assert created["description"] == "Platform API example token"
+    assert created["access_token"]["expires_in"] == 3600
+    listed = api.get("/oauth/authorizations").ok()
+    assert created["id"] in [a["id"] for a in listed]
+    assert all(a["access_token"] is None for a in listed)  # tokens are shown once
+    new = api.as_token(created["access_token"]["token"])
+    assert new.get("/account").status == 200
+    api.delete(f"/oauth/authorizations/{created['id']}").ok()
+    assert new.get("/account").status == 401
+
+
+def test_bad_scope_and_expiry(api: Api) -> None:
+    reply = api.post("/oauth/authorizations", {"scope": ["everything"]})
+    assert reply.status == 422
+    assert "unknown scope" in reply.body["message"]
+    assert api.post("/oauth/authorizations", {"expires_in": "-5"}).status == 422
+
+
+def test_only_admins_create_users(api: Api, user_api: Callable[[str], Api]) -> None:
+    alice = user_api("alice")
+    assert alice.post("/users", {"email": "mallory@example.com"}).status == 403
+    assert api.post("/users", {"email": "alice@example.com"}).status == 409
+    assert api.post("/users", {"email": "not-an-email"}).status == 422
