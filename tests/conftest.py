@@ -9,23 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import Api
-
-try:
-    from tests.support.databases import fresh_database_url
-except ImportError:  # TEMPORARY until tests/support/databases.py lands
-    import contextlib
-
-    from runoff.store.db import make_migration_engine, migrate
-
-    @contextlib.contextmanager  # type: ignore[no-redef]
-    def fresh_database_url(tmp_path: Path) -> Iterator[str]:
-        url = f"sqlite:///{tmp_path}/runoff.db"
-        engine = make_migration_engine(url)
-        migrate(engine)
-        engine.dispose()
-        yield url
-
-
+from tests.support.databases import fresh_database_url
 from tests.support.live import ADMIN_TOKEN, LiveServer, test_settings
 
 
