@@ -1,0 +1,71 @@
+"""Deploying a directory: pack it into a slug, upload it, release it."""
+
+from __future__ import annotations
+
+from runoff.errors import RunoffError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from runoff.cli.context import Context
+    from runoff.cli.options import CommandSet
+
+UPLOAD_TIMEOUT_SECONDS = 600.0
+
+
+def register(commands: CommandSet) -> None:
+    deploy = commands.add(
+        "deploy",
+        deploy_directory,
+        "deploy a directory as a new release",
+        description=(
+            "Pack DIR into a slug (leaving out .git and what DIR/.slugignore matches), upload "
+            "it and create a release running it. The Procfile in DIR declares the process types."
+        ),
+        app=True,
+        examples=["runoff deploy -a myapp", "runoff deploy -a myapp ./build -m 'Nightly build'"],
+    )
+    deploy.add_argument("directory", nargs="?", default=".", metavar="DIR", help="default: .")
+    deploy.add_argument("-m", "--message", metavar="DESCRIPTION", help="the release description")
+
+
+def deploy_directory(args: argparse.Namespace, ctx: Context) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from runoff.apps.slugpack import pack
+    from runoff.cli.render import size_text
+
+    app = ctx.app()
+    client = ctx.client()
+    with tempfile.TemporaryFile() as archive:
+        stats = pack(Path(ctx.system.cwd, args.directory), archive)
+        size = archive.tell()
+        archive.seek(0)
+        slug = client.upload(
+            "apps",
+            app,
+            "slugs",
+            data=archive,
+            size=size,
+            content_type="application/gzip",
+            timeout=UPLOAD_TIMEOUT_SECONDS,
+        )
+    if not isinstance(slug, dict) or not slug.get("id"):
+        raise RunoffError("the server's answer to the slug upload has no id")
+    payload = {"slug": slug["id"]}
+    if args.message:
+        payload["description"] = args.message
+    release = client.post("apps", app, "releases", payload=payload)
+    status = release.get("status")
+    note = f" ({status})" if status and status != "succeeded" else ""
+    types = slug.get("process_types") or {}
+    ctx.out(
+        f"Deploying {app}... done, v{release.get('version')}{note}",
+        f"Packed {stats.files} files ({size_text(size)} compressed)",
+        f"Procfile declares types -> {', '.join(types)}"
+        if types
+        else "Procfile declares no process types",
+    )
+    return 0

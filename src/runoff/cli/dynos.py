@@ -1,0 +1,153 @@
+"""Dynos: start a detached one-off process, list, stop and restart dynos."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+from runoff.cli import render
+from runoff.cli.context import UsageError
+from runoff.cli.options import whole_number
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from runoff.cli.context import Context
+    from runoff.cli.options import CommandSet
+
+
+def register(commands: CommandSet) -> None:
+    run = commands.add(
+        "run:detached",
+        run_detached,
+        "run a one-off process in the background",
+        description=(
+            "Run COMMAND in a one-off dyno; its output goes to the app's logs. Put the command "
+            "after `--` when it has options of its own. One word is sent as is (so "
+            "'rake db:migrate' quoted as one argument runs through the dyno's shell); several "
+            "words are joined with shell quoting."
+        ),
+        app=True,
+        examples=[
+            "runoff run:detached -a myapp -- python manage.py migrate",
+            "runoff run:detached -a myapp --size standard-2X --ttl 600 --env 'A=1;B=2' -- ./job",
+        ],
+    )
+    run.add_argument("--size", metavar="SIZE", help="dyno size (default: the server's)")
+    run.add_argument("--type", metavar="TYPE", help="process type to record (default: run)")
+    run.add_argument(
+        "--ttl", type=whole_number(1), metavar="SECONDS", help="stop the dyno after this long"
+    )
+    run.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="'A=1;B=2'",
+        help="extra environment variables, separated by ';' (repeatable)",
+    )
+    run.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND...")
+
+    ps = commands.add(
+        "ps",
+        list_dynos,
+        "list an app's dynos",
+        description="List an app's dynos: one-off processes first, then the formation by type.",
+        app=True,
+        json=True,
+        examples=["runoff ps -a myapp", "runoff ps run -a myapp"],
+    )
+    ps.add_argument("types", nargs="*", metavar="TYPE", help="show only these process types")
+
+    stop = commands.add(
+        "ps:stop", stop_dyno, "stop a dyno", app=True, examples=["runoff ps:stop run.2 -a myapp"]
+    )
+    stop.add_argument("dyno", metavar="DYNO", help="dyno name, e.g. run.2")
+
+    restart = commands.add(
+        "ps:restart",
+        restart_dynos,
+        "restart one dyno, the dynos of a type, or all",
+        app=True,
+        examples=[
+            "runoff ps:restart -a myapp",
+            "runoff ps:restart web.1 -a myapp",
+            "runoff ps:restart -p worker -a myapp",
+        ],
+    )
+    which = restart.add_mutually_exclusive_group()
+    which.add_argument("dyno", nargs="?", metavar="DYNO", help="one dyno, e.g. web.1")
+    which.add_argument("-p", "--process-type", metavar="TYPE", help="all dynos of this type")
+
+
+def parse_env(values: list[str]) -> dict[str, str]:
+    """``["A=1;B=2", "C=3"]`` → ``{"A": "1", "B": "2", "C": "3"}``; empty items are skipped."""
+    env = {}
+    for value in values:
+        for item in value.split(";"):
+            if not item.strip():
+                continue
+            key, equals, setting = item.partition("=")
+            if not equals or not key.strip():
+                raise UsageError(f"--env item {item!r} is invalid: expected KEY=VALUE")
+            env[key.strip()] = setting
+    return env
+
+
+def command_text(words: list[str]) -> str:
+    """A single argument as is; several joined with shell quoting (``shlex.join``)."""
+    if words[:1] == ["--"]:
+        words = words[1:]
+    if not words:
+        raise UsageError("no command given: runoff run:detached [options] -- COMMAND...")
+    return words[0] if len(words) == 1 else shlex.join(words)
+
+
+def run_detached(args: argparse.Namespace, ctx: Context) -> int:
+    command = command_text(args.command)
+    payload: dict[str, object] = {"command": command, "attach": False, "env": parse_env(args.env)}
+    for field, value in (("size", args.size), ("type", args.type), ("time_to_live", args.ttl)):
+        if value is not None:
+            payload[field] = value
+    app = ctx.app()
+    dyno = ctx.client().post("apps", app, "dynos", payload=payload)
+    name = dyno.get("name")
+    ctx.out(
+        f"Running {command} on {app}... {dyno.get('state') or 'up'}, {name}",
+        f"Use 'runoff logs -a {app} -d {name}' to view the output.",
+    )
+    return 0
+
+
+def list_dynos(args: argparse.Namespace, ctx: Context) -> int:
+    app = ctx.app()
+    dynos = ctx.client().get("apps", app, "dynos")
+    if args.types:
+        dynos = [dyno for dyno in dynos if dyno.get("type") in args.types]
+    if args.json:
+        ctx.json(dynos)
+    elif not dynos:
+        ctx.out(f"No dynos on {app}")
+    else:
+        ctx.out(*render.ps_lines(dynos, ctx.now()))
+    return 0
+
+
+def stop_dyno(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.client().post("apps", ctx.app(), "dynos", args.dyno, "actions", "stop")
+    ctx.out(f"Stopping {args.dyno} process... done")
+    return 0
+
+
+def restart_dynos(args: argparse.Namespace, ctx: Context) -> int:
+    app = ctx.app()
+    client = ctx.client()
+    if args.dyno:
+        client.delete("apps", app, "dynos", args.dyno)
+        ctx.out(f"Restarting {args.dyno} dyno on {app}... done")
+    elif args.process_type:
+        client.delete("apps", app, "formations", args.process_type)
+        ctx.out(f"Restarting {args.process_type} dynos on {app}... done")
+    else:
+        client.delete("apps", app, "dynos")
+        ctx.out(f"Restarting dynos on {app}... done")
+    return 0

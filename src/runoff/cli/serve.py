@@ -1,0 +1,45 @@
+"""Running the server itself: ``runoff server`` and ``runoff migrate``.
+
+The server and its dependencies are imported only when one of these commands runs.
+"""
+
+from __future__ import annotations
+
+from runoff.cli.options import whole_number
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from runoff.cli.context import Context
+    from runoff.cli.options import CommandSet
+
+
+def register(commands: CommandSet) -> None:
+    server = commands.add(
+        "server",
+        run_server,
+        "run the runoff API server",
+        description="Run the runoff API server in the foreground (settings: RUNOFF_* variables).",
+        examples=["runoff server --host 0.0.0.0 --port 5000"],
+    )
+    server.add_argument("--host", metavar="HOST", help="address to listen on")
+    server.add_argument("--port", type=whole_number(1), metavar="PORT", help="port to listen on")
+    commands.add(
+        "migrate",
+        run_migrations,
+        "bring the server's database schema up to date",
+        examples=["runoff migrate"],
+    )
+
+
+def run_server(args: argparse.Namespace, ctx: Context) -> int:
+    from runoff.server import main as server_main
+
+    return server_main(host=args.host, port=args.port)
+
+
+def run_migrations(args: argparse.Namespace, ctx: Context) -> int:
+    from runoff.server import migrate_main
+
+    return migrate_main()

@@ -1,0 +1,92 @@
+"""Error handling, exit codes and start-up cost of the ``runoff`` entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runoff.cli.main import build_cli
+from tests.cli.conftest import Cli
+from tests.cli.fakeapi import FakeApi, Reply, error_reply
+
+
+def test_api_error_is_one_line_on_stderr_and_exit_1(cli: Cli, fake_api: FakeApi) -> None:
+    fake_api.on("GET", "/apps/nope", error_reply(404, "Couldn't find that app.", "not_found"))
+    result = cli("apps:info", "-a", "nope")
+    assert (result.code, result.out, result.err) == (1, "", "runoff: Couldn't find that app.\n")
+
+
+def test_unreachable_server_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    cli.env["RUNOFF_API_URL"] = "http://127.0.0.1:9"  # discard port: nothing listens
+    result = cli("apps")
+    assert result.code == 1
+    assert result.err == (
+        "runoff: the runoff server at http://127.0.0.1:9 is unreachable (connection refused)\n"
+    )
+
+
+def test_missing_app_is_one_line(cli: Cli, fake_api: FakeApi) -> None:
+    result = cli("ps")
+    assert (result.code, result.err) == (1, "runoff: no app given: use -a APP or set RUNOFF_APP\n")
+    assert fake_api.requests == []
+
+
+def test_usage_errors_exit_2(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("no-such-command").code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert cli("releases", "-a", "x", "-n", "zero").code == 2
+    assert "expected a whole number >= 1" in capsys.readouterr().err
+
+
+def test_usage_error_found_after_parsing_exits_2(cli: Cli) -> None:
+    result = cli("config:set", "-a", "myapp", "NOEQUALS")
+    assert (result.code, result.err) == (
+        2,
+        "runoff: 'NOEQUALS' is invalid: expected KEY=VALUE\n",
+    )
+
+
+def test_no_command_prints_help(cli: Cli) -> None:
+    result = cli()
+    assert result.code == 0
+    assert result.out.startswith("usage: runoff")
+    assert "run:detached" in result.out
+
+
+def test_api_url_flag_works_before_and_after_the_command(cli: Cli, fake_api: FakeApi) -> None:
+    cli.env["RUNOFF_API_URL"] = "http://127.0.0.1:9"
+    fake_api.json("GET", "/apps", [])
+    assert cli("--api-url", fake_api.url, "apps").code == 0
+    assert cli("apps", "--api-url", fake_api.url).code == 0
+    assert len(fake_api.requests) == 2
+
+
+def test_a_non_api_failure_is_not_hidden(cli: Cli, fake_api: FakeApi) -> None:
+    fake_api.on("GET", "/apps", Reply(200, [b'{"not": "a list"}']))
+    with pytest.raises(AttributeError):  # a bug shows its traceback; only RunoffError is caught
+        cli("apps")
+
+
+def test_every_command_has_a_summary_and_examples() -> None:
+    _, commands = build_cli()
+    for name, parser in commands.parsers.items():
+        assert commands.summaries[name], name
+        assert parser.epilog is not None, name
+        assert "$ runoff " + name in parser.epilog, name
+
+
+def test_importing_the_cli_loads_no_server_code() -> None:
+    code = (
+        "import sys, runoff.cli.main\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'starlette', 'uvicorn', 'alembic', 'psycopg', 'typing', 'dataclasses')"
+        " or m.startswith(('runoff.web', 'runoff.server', 'runoff.store', 'runoff.apps')))\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
