@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.api import Api
+from tests.support.live import LiveServer
 from tests.support.slugs import deploy
 
 
@@ -101,10 +102,7 @@ def test_each_dyno_gets_its_own_copy_of_the_slug(api: Api) -> None:
     ]
 
 
-def test_working_directory_is_discarded_after_exit(api: Api, server: object) -> None:
-    from tests.support.live import LiveServer
-
-    assert isinstance(server, LiveServer)
+def test_working_directory_is_discarded_after_exit(api: Api, server: LiveServer) -> None:
     api.create_app("gone")
     api.run("gone", "pwd; touch marker")
     api.wait_ended("gone", "run.1")
@@ -134,3 +132,42 @@ def test_long_output_lines_are_split(api: Api) -> None:
     api.wait_ended("long", "run.1")
     lines = api.messages("long", source="app")
     assert [len(line.split(": ", 1)[1]) for line in lines] == [10000, 10000, 5000]
+
+
+def test_lifecycle_events_are_recorded_in_order(api: Api, server: LiveServer) -> None:
+    api.create_app("events")
+    natural = api.run("events", "exit 2")
+    api.wait_ended("events", "run.1")
+    forced = api.run("events", "sleep 60", time_to_live=1)
+    api.wait_ended("events", "run.2")
+    store = server.platform.dyno_store
+
+    def summary(dyno_id: str) -> list[tuple[str, int | None, str | None]]:
+        return [(e.event.value, e.exit_status, e.detail) for e in store.events(dyno_id)]
+
+    assert summary(natural["id"]) == [
+        ("starting", None, None),
+        ("up", None, None),
+        ("complete", None, None),
+        ("exited", 2, "failed"),
+    ]
+    assert summary(forced["id"]) == [
+        ("starting", None, None),
+        ("up", None, None),
+        ("stopping", None, "ttl"),
+        ("complete", None, None),
+        ("exited", 143, "timed_out"),
+    ]
+
+
+def test_split_lines_survive_any_read_boundary(api: Api) -> None:
+    """Output arriving slowly: a 20,000-byte line written in pieces, then its newline."""
+    api.create_app("slow-long")
+    api.run(
+        "slow-long",
+        "head -c 10000 /dev/zero | tr '\\0' a; sleep 0.2; head -c 10000 /dev/zero | tr '\\0' b;"
+        " sleep 0.2; echo; echo next",
+    )
+    api.wait_ended("slow-long", "run.1")
+    lines = [m.split(": ", 1)[1] for m in api.messages("slow-long", source="app")]
+    assert lines == ["a" * 10000, "b" * 10000, "next"]

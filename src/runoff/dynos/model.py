@@ -53,6 +53,32 @@ class StopReason(Enum):
     MEMORY = "memory"  # R15
 
 
+class Event(Enum):
+    """Lifecycle events recorded for every dyno (``dyno_events``), in the order they happen.
+
+    ``starting`` when recorded, ``up`` when its process runs, ``stopping`` when a forced stop
+    begins (detail: the reason), ``complete``/``crashed`` when its state changes so, and
+    ``exited`` when its processes are gone (with the exit status; detail: the outcome).
+    """
+
+    STARTING = "starting"
+    UP = "up"
+    STOPPING = "stopping"
+    COMPLETE = "complete"
+    CRASHED = "crashed"
+    EXITED = "exited"
+
+
+@dataclass(frozen=True)
+class DynoEvent:
+    dyno_id: str
+    app_id: str
+    event: Event
+    at: int
+    exit_status: int | None = None
+    detail: str | None = None
+
+
 def outcome_for(exit_status: int | None, forced: bool) -> Outcome:
     if forced or exit_status is None:
         return Outcome.TIMED_OUT

@@ -44,19 +44,13 @@ def reconcile(
             _kill_leftovers(dyno, cgroups)
             workspaces.discard(dyno.id)
         router.platform(dyno.app_id, dyno.name, LOST_MESSAGE)
-        fields: dict[str, object] = {
-            "exit_status": None,
-            "outcome": Outcome.TIMED_OUT.value,
-            "stop_reason": StopReason.LOST.value,
-            "ended_at": clock.now_us(),
-        }
         if dyno.state in (State.STARTING, State.UP):
             router.platform(
                 dyno.app_id, dyno.name, f"State changed from {dyno.state.value} to complete"
             )
-            store.transition(dyno, State.COMPLETE, fields)
-        else:
-            store.update(dyno.id, **fields)
+        store.record_end(
+            dyno, exit_status=None, outcome=Outcome.TIMED_OUT, stop_reason=StopReason.LOST.value
+        )
     router.flush()
     return orphans
 

@@ -7,13 +7,13 @@ and other components (metrics, monitors) can follow the events table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from runoff.clock import Clock
-from runoff.dynos.model import TRANSITIONS, Dyno, Outcome, State
+from runoff.dynos.model import TRANSITIONS, Dyno, DynoEvent, Event, Outcome, State
 from runoff.errors import NotFound, RateLimited
 from runoff.store.rows import new_id, next_counter
 from runoff.store.schema import counters, dyno_events, dynos, releases
@@ -51,10 +51,20 @@ def _query() -> Any:
     )
 
 
+EventListener = Callable[[Dyno, DynoEvent], None]
+
+
 class DynoStore:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self.listeners: list[EventListener] = []
+        """Called after each committed event, in the committing thread; must be quick."""
+
+    def _notify(self, dyno: Dyno, events: list[DynoEvent]) -> None:
+        for event in events:
+            for listener in self.listeners:
+                listener(dyno, event)
 
     def create(
         self,
@@ -101,9 +111,11 @@ class DynoStore:
                     updated_at=now,
                 )
             )
-            self._event(conn, dyno_id, app_id, None, State.STARTING, now, None)
+            event = self._event(conn, DynoEvent(dyno_id, app_id, Event.STARTING, now))
             row = conn.execute(_query().where(dynos.c.id == dyno_id)).one()
-        return _dyno(row)
+        dyno = _dyno(row)
+        self._notify(dyno, [event])
+        return dyno
 
     @staticmethod
     def _check_limit(conn: Connection, app_id: str, limit: int) -> None:
@@ -119,76 +131,98 @@ class DynoStore:
             )
 
     @staticmethod
-    def _event(
-        conn: Connection,
-        dyno_id: str,
-        app_id: str,
-        old: State | None,
-        new: State,
-        at: int,
-        detail: str | None,
-    ) -> None:
+    def _event(conn: Connection, event: DynoEvent) -> DynoEvent:
         conn.execute(
             dyno_events.insert().values(
-                dyno_id=dyno_id,
-                app_id=app_id,
-                from_state=old.value if old else None,
-                to_state=new.value,
-                at=at,
-                detail=detail,
+                dyno_id=event.dyno_id,
+                app_id=event.app_id,
+                event=event.event.value,
+                at=event.at,
+                exit_status=event.exit_status,
+                detail=event.detail,
             )
         )
+        return event
 
-    def transition(
-        self,
-        dyno: Dyno,
-        new: State,
-        fields: Mapping[str, Any] | None = None,
-        *,
-        detail: str | None = None,
-    ) -> bool:
+    def _set_state(
+        self, conn: Connection, dyno: Dyno, new: State, values: dict[str, Any], now: int
+    ) -> DynoEvent | None:
+        allowed = [old.value for old, targets in TRANSITIONS.items() if new in targets]
+        result = conn.execute(
+            update(dynos)
+            .where(dynos.c.id == dyno.id, dynos.c.state.in_(allowed))
+            .values(state=new.value, updated_at=now, **values)
+        )
+        if result.rowcount != 1:
+            return None
+        return self._event(conn, DynoEvent(dyno.id, dyno.app_id, Event(new.value), now))
+
+    def transition(self, dyno: Dyno, new: State, fields: Mapping[str, Any] | None = None) -> bool:
         """Move ``dyno`` to ``new`` if its stored state allows it; False if it did not."""
         now = self._clock.now_us()
-        allowed = [old.value for old, targets in TRANSITIONS.items() if new in targets]
-        values = {"state": new.value, "updated_at": now, **(fields or {})}
+        values = dict(fields or {})
         if new is State.UP:
             values.setdefault("up_at", now)
         with self._engine.begin() as conn:
-            old_state = conn.execute(
-                select(dynos.c.state).where(dynos.c.id == dyno.id)
-            ).scalar_one_or_none()
-            if old_state is None or old_state not in allowed:
-                return False
-            result = conn.execute(
-                update(dynos)
-                .where(dynos.c.id == dyno.id, dynos.c.state == old_state)
-                .values(**values)
-            )
-            if result.rowcount != 1:
-                return False
-            self._event(conn, dyno.id, dyno.app_id, State(old_state), new, now, detail)
+            event = self._set_state(conn, dyno, new, values, now)
+        if event is None:
+            return False
+        self._notify(dyno, [event])
         return True
 
-    def update(self, dyno_id: str, **fields: Any) -> None:
-        """Set non-state fields (pid, stopping_at, ended_at...)."""
-        fields.setdefault("updated_at", self._clock.now_us())
-        with self._engine.begin() as conn:
-            conn.execute(update(dynos).where(dynos.c.id == dyno_id).values(**fields))
-
-    def mark_stopping(self, dyno_id: str, reason: str) -> bool:
+    def mark_stopping(self, dyno: Dyno, reason: str) -> bool:
         """Record that a forced stop began (first reason wins); False if one already had."""
         now = self._clock.now_us()
         with self._engine.begin() as conn:
             result = conn.execute(
                 update(dynos)
                 .where(
-                    dynos.c.id == dyno_id,
+                    dynos.c.id == dyno.id,
                     dynos.c.stopping_at.is_(None),
                     dynos.c.ended_at.is_(None),
                 )
                 .values(stopping_at=now, stop_reason=reason, updated_at=now)
             )
-        return result.rowcount == 1
+            if result.rowcount != 1:
+                return False
+            event = self._event(
+                conn, DynoEvent(dyno.id, dyno.app_id, Event.STOPPING, now, detail=reason)
+            )
+        self._notify(dyno, [event])
+        return True
+
+    def record_end(
+        self,
+        dyno: Dyno,
+        *,
+        exit_status: int | None,
+        outcome: Outcome,
+        state: State = State.COMPLETE,
+        stop_reason: str | None = None,
+    ) -> None:
+        """Record that the dyno's processes are gone, in one transaction: its final state (if
+        not reached yet), exit status, outcome and end time, and the ``exited`` event."""
+        now = self._clock.now_us()
+        values: dict[str, Any] = {"exit_status": exit_status, "outcome": outcome.value}
+        if stop_reason is not None:
+            values["stop_reason"] = stop_reason
+        events: list[DynoEvent] = []
+        with self._engine.begin() as conn:
+            changed = self._set_state(conn, dyno, state, values, now)
+            if changed is not None:
+                events.append(changed)
+            conn.execute(
+                update(dynos)
+                .where(dynos.c.id == dyno.id)
+                .values(ended_at=now, updated_at=now, **values)
+            )
+            events.append(
+                self._event(
+                    conn,
+                    DynoEvent(dyno.id, dyno.app_id, Event.EXITED, now, exit_status, outcome.value),
+                )
+            )
+        self._notify(dyno, events)
 
     def get(self, dyno_id: str) -> Dyno:
         with self._engine.connect() as conn:
@@ -236,9 +270,12 @@ class DynoStore:
         with self._engine.connect() as conn:
             return [_dyno(row) for row in conn.execute(query)]
 
-    def events(self, dyno_id: str) -> list[dict[str, Any]]:
+    def events(self, dyno_id: str) -> list[DynoEvent]:
         query = (
             select(dyno_events).where(dyno_events.c.dyno_id == dyno_id).order_by(dyno_events.c.id)
         )
         with self._engine.connect() as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+            return [
+                DynoEvent(r.dyno_id, r.app_id, Event(r.event), r.at, r.exit_status, r.detail)
+                for r in conn.execute(query)
+            ]

@@ -23,11 +23,11 @@ from pathlib import Path
 
 from runoff.clock import Clock
 from runoff.dynos.cgroups import Cgroups
-from runoff.dynos.model import Dyno, State, StopReason, outcome_for
+from runoff.dynos.model import Dyno, Outcome, State, StopReason, outcome_for
 from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
 from runoff.dynos.store import DynoStore
 from runoff.dynos.workspace import WorkspaceProvider
-from runoff.logs.model import APP
+from runoff.logs.model import APP, MAX_LINE_BYTES
 from runoff.logs.router import LogRouter
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class Running:
     fd: int
     cgroup: Path | None
     partial: bytes = b""
+    chunked: bool = False  # the last line was emitted in chunks and its newline is pending
     stop_reason: StopReason | None = None
     killed: bool = False
     eof: asyncio.Event = field(default_factory=asyncio.Event)
@@ -148,9 +149,10 @@ class Supervisor:
             "State changed from starting to crashed",
         )
         await self._router.aflush()
-        now = self._clock.now_us()
         await asyncio.to_thread(
-            self._store.transition, dyno, State.CRASHED, {"ended_at": now, "outcome": "failed"}
+            lambda: self._store.record_end(
+                dyno, exit_status=None, outcome=Outcome.FAILED, state=State.CRASHED
+            )
         )
         return await asyncio.to_thread(self._store.get, dyno.id)
 
@@ -175,11 +177,16 @@ class Supervisor:
             self._emit_partial(running)
             running.eof.set()
             return
+        if running.chunked and data.startswith(b"\n"):
+            # the line this newline ends was already emitted in full chunks
+            data = data[1:]
         lines = (running.partial + data).split(b"\n")
         running.partial = lines.pop()
-        if len(running.partial) >= 10_000:
-            lines.append(running.partial)
-            running.partial = b""
+        running.chunked = False
+        while len(running.partial) >= MAX_LINE_BYTES:
+            lines.append(running.partial[:MAX_LINE_BYTES])
+            running.partial = running.partial[MAX_LINE_BYTES:]
+            running.chunked = not running.partial
         if lines:
             dyno = running.dyno
             self._router.publish(dyno.app_id, dyno.name, APP, lines)
@@ -227,22 +234,16 @@ class Supervisor:
         if not forced:
             self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")
         await self._router.aflush()
-        fields: dict[str, object] = {
-            "exit_status": status,
-            "outcome": outcome_for(status, forced).value,
-            "ended_at": self._clock.now_us(),
-        }
-        await asyncio.to_thread(self._record_end, dyno, fields)
+        outcome = outcome_for(status, forced)
         await asyncio.to_thread(self._cleanup, running)
+        await asyncio.to_thread(
+            lambda: self._store.record_end(dyno, exit_status=status, outcome=outcome)
+        )
         del self._running[dyno.id]
         running.finished.set()
         ended = await asyncio.to_thread(self._store.get, dyno.id)
         for callback in self.on_end:
             callback(ended)
-
-    def _record_end(self, dyno: Dyno, fields: dict[str, object]) -> None:
-        if not self._store.transition(dyno, State.COMPLETE, fields):
-            self._store.update(dyno.id, **fields)
 
     def _kill_all(self, running: Running) -> None:
         """SIGKILL every remaining process of the dyno until none is left."""
@@ -279,7 +280,7 @@ class Supervisor:
             return True
         running.stop_reason = reason
         dyno = running.dyno
-        await asyncio.to_thread(self._store.mark_stopping, dyno_id, reason.value)
+        await asyncio.to_thread(self._store.mark_stopping, dyno, reason.value)
         if reason in (StopReason.TTL, StopReason.CYCLING):
             self._router.platform(dyno.app_id, dyno.name, "Cycling")
         self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")

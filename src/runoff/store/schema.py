@@ -170,9 +170,9 @@ dyno_events = Table(
     ),
     Column("dyno_id", String(36), ForeignKey("dynos.id", ondelete="CASCADE"), nullable=False),
     Column("app_id", String(36), nullable=False),
-    Column("from_state", String(16), nullable=True),
-    Column("to_state", String(16), nullable=False),
+    Column("event", String(16), nullable=False),  # see runoff.dynos.model.Event
     Column("at", Micros, nullable=False),
+    Column("exit_status", Integer, nullable=True),
     Column("detail", Text, nullable=True),
 )
 Index("ix_dyno_events_app_id", dyno_events.c.app_id, dyno_events.c.id)

@@ -213,9 +213,9 @@ def upgrade() -> None:
         ),
         sa.Column("dyno_id", sa.String(length=36), nullable=False),
         sa.Column("app_id", sa.String(length=36), nullable=False),
-        sa.Column("from_state", sa.String(length=16), nullable=True),
-        sa.Column("to_state", sa.String(length=16), nullable=False),
+        sa.Column("event", sa.String(length=16), nullable=False),
         sa.Column("at", sa.BigInteger(), nullable=False),
+        sa.Column("exit_status", sa.Integer(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["dyno_id"], ["dynos.id"], name=op.f("fk_dyno_events_dyno_id_dynos"), ondelete="CASCADE"
