@@ -17,11 +17,13 @@ from tests.support.live import ADMIN_TOKEN, LiveServer
 @pytest.fixture
 def busy_app(api: Api) -> Api:
     api.create_app("busy")
-    api.run("busy", "echo one")
-    api.run("busy", "echo two", type="worker")
-    api.run("busy", "echo three", type="runner")
-    for name in ("run.1", "worker.1", "runner.1"):
-        api.wait_ended("busy", name)
+    for command, dyno_type in (
+        ("echo one", "run"),
+        ("echo two", "worker"),
+        ("echo three", "runner"),
+    ):
+        name = api.run("busy", command, type=dyno_type)["name"]
+        api.wait_ended("busy", name)  # one after the other, so their lines have a known order
     return api
 
 
