@@ -8,7 +8,7 @@ from pathlib import Path
 
 from runoff.cli.config import PRECEDENCE
 from runoff.cli.docs import render_markdown
-from runoff.cli.main import build_cli
+from runoff.cli.main import Cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,8 +22,7 @@ def test_docs_cli_md_is_up_to_date() -> None:
 def test_reference_states_the_precedence_and_every_command() -> None:
     text = render_markdown()
     assert PRECEDENCE in text
-    _, commands = build_cli()
-    for name in commands.parsers:
+    for name in Cli().commands.commands:
         assert f"\n## runoff {name}\n" in text
         assert f"usage: runoff {name} " in text
 

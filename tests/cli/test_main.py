@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from runoff.cli.main import build_cli
+from runoff.cli.main import TOPICS, command_name, load_commands
+from runoff.cli.main import Cli as Parser
 from tests.cli.conftest import Cli
 from tests.cli.fakeapi import FakeApi, Reply, error_reply
 
@@ -71,11 +72,39 @@ def test_a_non_api_failure_is_not_hidden(cli: Cli, fake_api: FakeApi) -> None:
 
 
 def test_every_command_has_a_summary_and_examples() -> None:
-    _, commands = build_cli()
-    for name, parser in commands.parsers.items():
-        assert commands.summaries[name], name
+    cli = Parser()
+    for name, parser in cli.parsers.items():
+        assert cli.commands.commands[name].summary, name
         assert parser.epilog is not None, name
         assert "$ runoff " + name in parser.epilog, name
+
+
+def test_command_name_skips_only_the_api_url_option() -> None:
+    assert command_name(["ps", "-a", "x"]) == "ps"
+    assert command_name(["--api-url", "http://h", "ps"]) == "ps"
+    assert command_name(["--api-url=http://h", "logs"]) == "logs"
+    assert command_name(["--help"]) is None
+    assert command_name([]) is None
+
+
+def test_every_command_is_declared_by_the_module_of_its_topic() -> None:
+    for name, command in load_commands().commands.items():
+        assert command.handler.__module__ == f"runoff.cli.{TOPICS[name.partition(':')[0]]}", name
+
+
+def test_a_mistyped_command_in_a_known_topic_loads_every_command() -> None:
+    assert list(load_commands("ps:stop").commands) == [
+        "run:detached",
+        "ps",
+        "ps:stop",
+        "ps:restart",
+    ]
+    assert len(load_commands("ps:stopp").commands) == len(load_commands().commands)
+
+
+def test_only_the_named_command_is_built() -> None:
+    assert list(Parser(only="run:detached").parsers) == ["run:detached"]
+    assert len(Parser(only="no-such-command").parsers) == len(Parser().commands.commands)
 
 
 def test_importing_the_cli_loads_no_server_code() -> None:

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from runoff.cli.options import CommandSet
 
 
+def _email(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("email", metavar="EMAIL", help="the user's e-mail address")
+
+
 def register(commands: CommandSet) -> None:
     commands.add(
         "access",
@@ -21,22 +25,22 @@ def register(commands: CommandSet) -> None:
         json=True,
         examples=["runoff access -a myapp"],
     )
-    add = commands.add(
+    commands.add(
         "access:add",
         add_access,
         "give a user access to an app",
+        arguments=_email,
         app=True,
         examples=["runoff access:add bob@example.com -a myapp"],
     )
-    add.add_argument("email", metavar="EMAIL", help="the user's e-mail address")
-    remove = commands.add(
+    commands.add(
         "access:remove",
         remove_access,
         "take a user's access to an app away",
+        arguments=_email,
         app=True,
         examples=["runoff access:remove bob@example.com -a myapp"],
     )
-    remove.add_argument("email", metavar="EMAIL", help="the user's e-mail address")
 
 
 def list_access(args: argparse.Namespace, ctx: Context) -> int:

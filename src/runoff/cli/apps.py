@@ -17,16 +17,19 @@ def register(commands: CommandSet) -> None:
     commands.add(
         "apps", list_apps, "list the apps you can access", json=True, examples=["runoff apps"]
     )
-    create = commands.add(
+    commands.add(
         "apps:create",
         create_app,
         "create an app",
+        arguments=lambda parser: parser.add_argument(
+            "name",
+            nargs="?",
+            metavar="NAME",
+            help="lowercase letters, digits and dashes, 3-30 long",
+        ),
         description="Create an app. Without NAME the server picks one.",
         json=True,
         examples=["runoff apps:create myapp", "runoff apps:create"],
-    )
-    create.add_argument(
-        "name", nargs="?", metavar="NAME", help="lowercase letters, digits and dashes, 3-30 long"
     )
     commands.add(
         "apps:info",
@@ -36,10 +39,13 @@ def register(commands: CommandSet) -> None:
         json=True,
         examples=["runoff apps:info -a myapp"],
     )
-    destroy = commands.add(
+    commands.add(
         "apps:destroy",
         destroy_app,
         "permanently destroy an app",
+        arguments=lambda parser: parser.add_argument(
+            "--confirm", metavar="APP", help="the app's name, instead of typing it"
+        ),
         description=(
             "Permanently destroy an app with its releases, dynos and logs. Without --confirm "
             "the app's name is asked for on the terminal."
@@ -47,18 +53,17 @@ def register(commands: CommandSet) -> None:
         app=True,
         examples=["runoff apps:destroy -a myapp --confirm myapp"],
     )
-    destroy.add_argument("--confirm", metavar="APP", help="the app's name, instead of typing it")
-    link = commands.add(
+    commands.add(
         "apps:link",
         link_app,
         "use APP by default in this directory",
+        arguments=lambda parser: parser.add_argument("name", metavar="APP", help="an existing app"),
         description=(
             f"Write a {config.APP_FILE} file naming APP into the current directory; commands "
             "run here or below use it when neither -a nor RUNOFF_APP is given."
         ),
         examples=["runoff apps:link myapp"],
     )
-    link.add_argument("name", metavar="APP", help="an existing app")
 
 
 def list_apps(args: argparse.Namespace, ctx: Context) -> int:

@@ -14,11 +14,24 @@ if TYPE_CHECKING:
     from runoff.cli.options import CommandSet
 
 
+def _create_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-d", "--description", default="", metavar="TEXT", help="what it is for")
+    parser.add_argument(
+        "-s", "--scope", metavar="SCOPES", help="comma-separated scopes (default: global)"
+    )
+    parser.add_argument(
+        "-e", "--expires-in", type=whole_number(1), metavar="SECONDS", help="lifetime in seconds"
+    )
+
+
 def register(commands: CommandSet) -> None:
-    login = commands.add(
+    commands.add(
         "login",
         log_in,
         "save an API URL and token for later commands",
+        arguments=lambda parser: parser.add_argument(
+            "--token", metavar="TOKEN", help="API token (default: prompt or stdin)"
+        ),
         description=(
             "Check TOKEN with GET /account and save it with the API URL in "
             "$XDG_CONFIG_HOME/runoff/config.json (mode 0600). Without --token the token is read "
@@ -29,7 +42,6 @@ def register(commands: CommandSet) -> None:
             'echo "$TOKEN" | runoff login --api-url http://127.0.0.1:5000',
         ],
     )
-    login.add_argument("--token", metavar="TOKEN", help="API token (default: prompt or stdin)")
     commands.add("logout", log_out, "forget the saved token", examples=["runoff logout"])
     commands.add(
         "auth:whoami",
@@ -44,38 +56,32 @@ def register(commands: CommandSet) -> None:
         json=True,
         examples=["runoff authorizations"],
     )
-    create = commands.add(
+    commands.add(
         "authorizations:create",
         create_authorization,
         "create an API token",
+        arguments=_create_arguments,
         description="Create an API token; it is shown only this once.",
         json=True,
-        examples=[
-            'runoff authorizations:create -d "nightly restart" -s write -e 86400',
-        ],
+        examples=['runoff authorizations:create -d "nightly restart" -s write -e 86400'],
     )
-    create.add_argument("-d", "--description", default="", metavar="TEXT", help="what it is for")
-    create.add_argument(
-        "-s", "--scope", metavar="SCOPES", help="comma-separated scopes (default: global)"
-    )
-    create.add_argument(
-        "-e", "--expires-in", type=whole_number(1), metavar="SECONDS", help="lifetime in seconds"
-    )
-    revoke = commands.add(
+    commands.add(
         "authorizations:revoke",
         revoke_authorization,
         "revoke an API token",
+        arguments=lambda parser: parser.add_argument(
+            "id", metavar="ID", help="the authorization's id"
+        ),
         examples=["runoff authorizations:revoke 01234567-89ab-cdef-0123-456789abcdef"],
     )
-    revoke.add_argument("id", metavar="ID", help="the authorization's id")
-    user = commands.add(
+    commands.add(
         "users:create",
         create_user,
         "create a user and print its first token (admins only)",
+        arguments=lambda parser: parser.add_argument("email", metavar="EMAIL"),
         json=True,
         examples=["runoff users:create bob@example.com"],
     )
-    user.add_argument("email", metavar="EMAIL")
 
 
 def _read_token(ctx: Context) -> str:

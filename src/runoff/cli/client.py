@@ -6,11 +6,11 @@ server's ``message``; network failures become one that names the unreachable ser
 
 from __future__ import annotations
 
-import http.client
 import json
 import urllib.parse
 
 from runoff import __version__
+from runoff.cli import transport
 from runoff.cli.sse import SseParser
 from runoff.errors import (
     BadRequest,
@@ -53,21 +53,14 @@ def path(*segments: str) -> str:
     return "".join("/" + urllib.parse.quote(segment, safe="@") for segment in segments)
 
 
-def _connect(url: str, timeout: float | None) -> tuple[http.client.HTTPConnection, str]:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RunoffError(f"cannot open {url}: not an http(s) URL")
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return cls(parts.hostname, parts.port, timeout=timeout), target
-
-
 def _origin(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
 def _unreachable(url: str, error: Exception) -> RunoffError:
+    if isinstance(error, transport.ProtocolError):
+        return RunoffError(f"the server at {_origin(url)} did not answer in HTTP: {error}")
     if isinstance(error, ConnectionRefusedError):
         reason = "connection refused"
     elif isinstance(error, TimeoutError):
@@ -137,15 +130,16 @@ class Client:
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
         url = self.api_url + resource
-        connection, target = _connect(url, timeout or self._timeout)
         try:
-            connection.request(method, target, body=body, headers=sent)
-            response = connection.getresponse()
-            content = response.read()
-        except (OSError, http.client.HTTPException) as error:
+            response = transport.request(method, url, sent, body, timeout=timeout or self._timeout)
+            try:
+                content = response.read()
+            finally:
+                response.close()
+        except (OSError, transport.ProtocolError) as error:
             raise _unreachable(url, error) from None
-        finally:
-            connection.close()
+        except ValueError as error:  # a malformed URL or header value
+            raise RunoffError(f"cannot send {method} {url}: {error}") from None
         if response.status >= 400:
             raise self._api_error(response.status, response.reason, content)
         if not content.strip():
@@ -189,10 +183,9 @@ class Client:
             headers["User-Agent"] = USER_AGENT
             if parser.last_event_id:
                 headers["Last-Event-ID"] = parser.last_event_id
-            connection, request_target = _connect(target, read_timeout)
+            response = None
             try:
-                connection.request("GET", request_target, headers=headers)
-                response = connection.getresponse()
+                response = transport.request("GET", target, headers, timeout=read_timeout)
                 if response.status == 204:  # the spec's "stop reconnecting"
                     return
                 if response.status >= 300:
@@ -203,12 +196,15 @@ class Client:
                     event = parser.feed(line.decode("utf-8", "replace"))
                     if event is not None:
                         yield event
-            except (OSError, http.client.HTTPException) as error:
+            except (OSError, transport.ProtocolError) as error:
                 if not (follow and connected) or failures >= MAX_RECONNECTS:
                     raise _unreachable(target, error) from None
                 failures += 1
+            except ValueError as error:
+                raise RunoffError(f"cannot open {target}: {error}") from None
             finally:
-                connection.close()
+                if response is not None:
+                    response.close()
             if not follow:
                 return
             sleep(max(parser.retry_seconds or 1.0, float(failures)))

@@ -14,42 +14,50 @@ if TYPE_CHECKING:
     from runoff.cli.options import CommandSet
 
 
+def _shell(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shell", action="store_true", help="print KEY=value lines for a shell")
+
+
+def _get_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", metavar="KEY")
+    _shell(parser)
+
+
 def register(commands: CommandSet) -> None:
-    show = commands.add(
+    commands.add(
         "config",
         show_config,
         "show an app's config vars",
+        arguments=_shell,
         app=True,
         json=True,
         examples=["runoff config -a myapp", "runoff config --shell -a myapp > .env"],
     )
-    show.add_argument("--shell", action="store_true", help="print KEY=value lines for a shell")
-    get = commands.add(
+    commands.add(
         "config:get",
         get_config,
         "print one config var's value",
+        arguments=_get_arguments,
         description="Print one config var's value (an empty line if it is not set).",
         app=True,
         examples=["runoff config:get DATABASE_URL -a myapp"],
     )
-    get.add_argument("key", metavar="KEY")
-    get.add_argument("--shell", action="store_true", help="print KEY=value")
-    set_ = commands.add(
+    commands.add(
         "config:set",
         set_config,
         "set config vars and restart the app",
+        arguments=lambda parser: parser.add_argument("pairs", nargs="+", metavar="KEY=VALUE"),
         app=True,
         examples=["runoff config:set GREETING=hello 'MOTD=two words' -a myapp"],
     )
-    set_.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
-    unset = commands.add(
+    commands.add(
         "config:unset",
         unset_config,
         "remove config vars and restart the app",
+        arguments=lambda parser: parser.add_argument("keys", nargs="+", metavar="KEY"),
         app=True,
         examples=["runoff config:unset GREETING MOTD -a myapp"],
     )
-    unset.add_argument("keys", nargs="+", metavar="KEY")
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, str]:

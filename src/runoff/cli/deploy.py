@@ -14,11 +14,17 @@ if TYPE_CHECKING:
 UPLOAD_TIMEOUT_SECONDS = 600.0
 
 
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", nargs="?", default=".", metavar="DIR", help="default: .")
+    parser.add_argument("-m", "--message", metavar="DESCRIPTION", help="the release description")
+
+
 def register(commands: CommandSet) -> None:
-    deploy = commands.add(
+    commands.add(
         "deploy",
         deploy_directory,
         "deploy a directory as a new release",
+        arguments=_arguments,
         description=(
             "Pack DIR into a slug (leaving out .git and what DIR/.slugignore matches), upload "
             "it and create a release running it. The Procfile in DIR declares the process types."
@@ -26,8 +32,6 @@ def register(commands: CommandSet) -> None:
         app=True,
         examples=["runoff deploy -a myapp", "runoff deploy -a myapp ./build -m 'Nightly build'"],
     )
-    deploy.add_argument("directory", nargs="?", default=".", metavar="DIR", help="default: .")
-    deploy.add_argument("-m", "--message", metavar="DESCRIPTION", help="the release description")
 
 
 def deploy_directory(args: argparse.Namespace, ctx: Context) -> int:

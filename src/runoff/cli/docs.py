@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runoff.cli.config import PRECEDENCE
-from runoff.cli.main import build_cli
+from runoff.cli.main import Cli
 
 WIDTH = 100
 HEADER = f"""\
@@ -45,14 +45,14 @@ run.1 (standard-1X): up 2026/11/23 10:00:00 +0000 (~ 5s ago): python manage.py m
 
 
 def render_markdown() -> str:
-    parser, commands = build_cli(width=WIDTH)
+    cli = Cli(width=WIDTH)
+    commands = cli.commands.commands
     parts = [HEADER, "## Commands\n"]
     parts += [
-        f"- [`{name}`](#runoff-{_anchor(name)}): {commands.summaries[name]}"
-        for name in commands.parsers
+        f"- [`{name}`](#runoff-{_anchor(name)}): {commands[name].summary}" for name in commands
     ]
-    parts.append("\n## runoff\n\n```text\n" + parser.format_help().rstrip() + "\n```\n")
-    for name, command in commands.parsers.items():
+    parts.append("\n## runoff\n\n```text\n" + cli.parser.format_help().rstrip() + "\n```\n")
+    for name, command in cli.parsers.items():
         parts.append(f"## runoff {name}\n\n```text\n{command.format_help().rstrip()}\n```\n")
     return "\n".join(parts)
 

@@ -15,11 +15,35 @@ if TYPE_CHECKING:
     from runoff.cli.options import CommandSet
 
 
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--size", metavar="SIZE", help="dyno size (default: the server's)")
+    parser.add_argument("--type", metavar="TYPE", help="process type to record (default: run)")
+    parser.add_argument(
+        "--ttl", type=whole_number(1), metavar="SECONDS", help="stop the dyno after this long"
+    )
+    parser.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="'A=1;B=2'",
+        help="extra environment variables, separated by ';' (repeatable)",
+    )
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND...")
+
+
+def _restart_arguments(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("dyno", nargs="?", metavar="DYNO", help="one dyno, e.g. web.1")
+    which.add_argument("-p", "--process-type", metavar="TYPE", help="all dynos of this type")
+
+
 def register(commands: CommandSet) -> None:
-    run = commands.add(
+    commands.add(
         "run:detached",
         run_detached,
         "run a one-off process in the background",
+        arguments=_run_arguments,
         description=(
             "Run COMMAND in a one-off dyno; its output goes to the app's logs. Put the command "
             "after `--` when it has options of its own. One word is sent as is (so "
@@ -32,41 +56,33 @@ def register(commands: CommandSet) -> None:
             "runoff run:detached -a myapp --size standard-2X --ttl 600 --env 'A=1;B=2' -- ./job",
         ],
     )
-    run.add_argument("--size", metavar="SIZE", help="dyno size (default: the server's)")
-    run.add_argument("--type", metavar="TYPE", help="process type to record (default: run)")
-    run.add_argument(
-        "--ttl", type=whole_number(1), metavar="SECONDS", help="stop the dyno after this long"
-    )
-    run.add_argument(
-        "-e",
-        "--env",
-        action="append",
-        default=[],
-        metavar="'A=1;B=2'",
-        help="extra environment variables, separated by ';' (repeatable)",
-    )
-    run.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND...")
-
-    ps = commands.add(
+    commands.add(
         "ps",
         list_dynos,
         "list an app's dynos",
+        arguments=lambda parser: parser.add_argument(
+            "types", nargs="*", metavar="TYPE", help="show only these process types"
+        ),
         description="List an app's dynos: one-off processes first, then the formation by type.",
         app=True,
         json=True,
         examples=["runoff ps -a myapp", "runoff ps run -a myapp"],
     )
-    ps.add_argument("types", nargs="*", metavar="TYPE", help="show only these process types")
-
-    stop = commands.add(
-        "ps:stop", stop_dyno, "stop a dyno", app=True, examples=["runoff ps:stop run.2 -a myapp"]
+    commands.add(
+        "ps:stop",
+        stop_dyno,
+        "stop a dyno",
+        arguments=lambda parser: parser.add_argument(
+            "dyno", metavar="DYNO", help="dyno name, e.g. run.2"
+        ),
+        app=True,
+        examples=["runoff ps:stop run.2 -a myapp"],
     )
-    stop.add_argument("dyno", metavar="DYNO", help="dyno name, e.g. run.2")
-
-    restart = commands.add(
+    commands.add(
         "ps:restart",
         restart_dynos,
         "restart one dyno, the dynos of a type, or all",
+        arguments=_restart_arguments,
         app=True,
         examples=[
             "runoff ps:restart -a myapp",
@@ -74,9 +90,6 @@ def register(commands: CommandSet) -> None:
             "runoff ps:restart -p worker -a myapp",
         ],
     )
-    which = restart.add_mutually_exclusive_group()
-    which.add_argument("dyno", nargs="?", metavar="DYNO", help="one dyno, e.g. web.1")
-    which.add_argument("-p", "--process-type", metavar="TYPE", help="all dynos of this type")
 
 
 def parse_env(values: list[str]) -> dict[str, str]:

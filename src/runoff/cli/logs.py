@@ -13,11 +13,32 @@ if TYPE_CHECKING:
     from runoff.cli.options import CommandSet
 
 
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-n",
+        "--num",
+        type=whole_number(0),
+        default=100,
+        metavar="N",
+        help="how many past lines (default: 100)",
+    )
+    parser.add_argument("-t", "--tail", action="store_true", help="keep printing new lines")
+    parser.add_argument("-d", "--dyno", action="append", metavar="NAME", help="only this dyno")
+    parser.add_argument(
+        "-p", "--process-type", action="append", metavar="TYPE", help="only this process type"
+    )
+    parser.add_argument(
+        "-s", "--source", action="append", metavar="SOURCE", help="only this source: app or heroku"
+    )
+    parser.add_argument("--json", action="store_true", help="print each line as a JSON object")
+
+
 def register(commands: CommandSet) -> None:
-    logs = commands.add(
+    commands.add(
         "logs",
         show_logs,
         "print an app's recent logs, or follow them",
+        arguments=_arguments,
         description=(
             "Print an app's most recent log lines; with --tail keep printing new ones until "
             "Ctrl-C. -d, -p and -s may be repeated."
@@ -29,23 +50,6 @@ def register(commands: CommandSet) -> None:
             "runoff logs -a myapp -p web -s app -n 500",
         ],
     )
-    logs.add_argument(
-        "-n",
-        "--num",
-        type=whole_number(0),
-        default=100,
-        metavar="N",
-        help="how many past lines (default: 100)",
-    )
-    logs.add_argument("-t", "--tail", action="store_true", help="keep printing new lines")
-    logs.add_argument("-d", "--dyno", action="append", metavar="NAME", help="only this dyno")
-    logs.add_argument(
-        "-p", "--process-type", action="append", metavar="TYPE", help="only this process type"
-    )
-    logs.add_argument(
-        "-s", "--source", action="append", metavar="SOURCE", help="only this source: app or heroku"
-    )
-    logs.add_argument("--json", action="store_true", help="print each line as a JSON object")
 
 
 def session_request(args: argparse.Namespace) -> dict[str, object]:

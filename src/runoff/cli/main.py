@@ -7,47 +7,102 @@ usage error, as argparse does); nothing else is caught.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from runoff import __version__
-from runoff.cli import access, apps, auth, config, config_vars, deploy, dynos, logs, releases, serve
+from runoff.cli import config
 from runoff.cli.context import Context, System, UsageError
 from runoff.cli.options import CommandSet, api_url_option
 from runoff.errors import RunoffError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
-DOMAINS = (auth, apps, access, deploy, config_vars, releases, dynos, logs, serve)
+# The module under runoff.cli declaring the commands of each topic (the part of a command's
+# name before ":"), in listing order. Only the module of the command being run is imported:
+# compiling the others costs start-up time where bytecode is not cached.
+TOPICS = {
+    "login": "auth",
+    "logout": "auth",
+    "auth": "auth",
+    "authorizations": "auth",
+    "users": "auth",
+    "apps": "apps",
+    "access": "access",
+    "deploy": "deploy",
+    "config": "config_vars",
+    "releases": "releases",
+    "run": "dynos",
+    "ps": "dynos",
+    "logs": "logs",
+    "server": "serve",
+    "migrate": "serve",
+}
 
 
-def build_cli(width: int | None = None) -> tuple[argparse.ArgumentParser, CommandSet]:
-    """The parser and its commands; ``width`` fixes the help text width (for generated docs)."""
+def _commands_of(modules: Iterable[str]) -> CommandSet:
+    commands = CommandSet()
+    for module in modules:
+        importlib.import_module(f"runoff.cli.{module}").register(commands)
+    return commands
 
-    def formatter(prog: str) -> argparse.HelpFormatter:
-        return argparse.RawDescriptionHelpFormatter(prog, width=width)
 
-    parser = argparse.ArgumentParser(
-        prog="runoff",
-        description="runoff: one-off processes the Heroku way. Commands talk to a runoff server.",
-        epilog="configuration:\n"
-        + "\n".join(f"  {part}" for part in config.PRECEDENCE.replace("`", "").split("; ")),
-        formatter_class=formatter,
-    )
-    api_url_option(parser)
-    parser.add_argument("--version", action="version", version=f"runoff {__version__}")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    commands = CommandSet(subparsers, formatter)
-    for domain in DOMAINS:
-        domain.register(commands)
-    return parser, commands
+def load_commands(only: str | None = None) -> CommandSet:
+    """The commands of ``only``'s topic if ``only`` names a command, else all of them."""
+    topic = TOPICS.get((only or "").partition(":")[0])
+    if topic is not None:
+        commands = _commands_of([topic])
+        if only in commands.commands:
+            return commands
+    return _commands_of(dict.fromkeys(TOPICS.values()))
+
+
+class Cli:
+    """The ``runoff`` parser with the parsers of some or all commands."""
+
+    def __init__(self, only: str | None = None, width: int | None = None) -> None:
+        """``only`` builds just that command's parser (if it is one); ``width`` fixes the help
+        text width (for the generated reference)."""
+
+        def formatter(prog: str) -> argparse.HelpFormatter:
+            return argparse.RawDescriptionHelpFormatter(prog, width=width)
+
+        self.commands = load_commands(only)
+        self.parser = argparse.ArgumentParser(
+            prog="runoff",
+            description="runoff: one-off processes the Heroku way, through a runoff server.",
+            epilog="configuration:\n"
+            + "\n".join(f"  {part}" for part in config.PRECEDENCE.replace("`", "").split("; ")),
+            formatter_class=formatter,
+        )
+        api_url_option(self.parser)
+        self.parser.add_argument("--version", action="version", version=f"runoff {__version__}")
+        subparsers = self.parser.add_subparsers(title="commands", metavar="COMMAND")
+        names = [only] if only in self.commands.commands else list(self.commands.commands)
+        self.parsers = self.commands.attach(subparsers, formatter, names)
+
+
+def command_name(argv: Sequence[str]) -> str | None:
+    """The word naming the command, if nothing but ``--api-url`` comes before it."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--api-url":
+            index += 2
+        elif word.startswith("--api-url="):
+            index += 1
+        else:
+            return None if word.startswith("-") else word
+    return None
 
 
 def main(argv: Sequence[str] | None = None, system: System | None = None) -> int:
     system = system or System.real()
-    parser, _ = build_cli()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = Cli(only=command_name(argv)).parser
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit:  # --help, --version and usage errors

@@ -1,4 +1,9 @@
-"""Declaring commands: one ``CommandSet.add`` call per command, with the shared options."""
+"""Declaring commands: each domain module records its commands in a ``CommandSet``.
+
+Only the parser of the command being run is built (building all of them costs more than the
+rest of ``runoff run:detached``'s start-up); ``--help``, unknown commands and the generated
+reference build them all.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import argparse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from runoff.cli.context import Context
 
     Handler = Callable[[argparse.Namespace, Context], int]
-    Formatter = Callable[..., argparse.HelpFormatter]
+    from argparse import _FormatterClass as Formatter
+
+    Arguments = Callable[[argparse.ArgumentParser], object]
 
 
 def api_url_option(parser: argparse.ArgumentParser, *, default: object = None) -> None:
@@ -34,19 +41,77 @@ def whole_number(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-class CommandSet:
-    """The subcommands of the ``runoff`` parser, kept in order for the generated reference."""
+class Command:
+    """One subcommand: what runs it, its help texts and how to add its own arguments."""
+
+    __slots__ = (
+        "app",
+        "arguments",
+        "description",
+        "examples",
+        "handler",
+        "json",
+        "name",
+        "summary",
+    )
 
     def __init__(
-        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser], formatter: Formatter
+        self,
+        name: str,
+        handler: Handler,
+        summary: str,
+        arguments: Arguments | None,
+        description: str | None,
+        examples: Sequence[str],
+        app: bool,
+        json: bool,
     ) -> None:
-        self._subparsers = subparsers
-        self._formatter = formatter
-        self.parsers: dict[str, argparse.ArgumentParser] = {}
-        self.summaries: dict[str, str] = {}
-        # Also accepted after the command name; SUPPRESS keeps it from hiding a value given before.
-        self._common = argparse.ArgumentParser(add_help=False)
-        api_url_option(self._common, default=argparse.SUPPRESS)
+        self.name = name
+        self.handler = handler
+        self.summary = summary
+        self.arguments = arguments
+        self.description = description or summary[0].upper() + summary[1:] + "."
+        self.examples = tuple(examples)
+        self.app = app
+        self.json = json
+
+    def attach(
+        self,
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+        formatter: Formatter,
+        common: argparse.ArgumentParser,
+    ) -> argparse.ArgumentParser:
+        epilog = None
+        if self.examples:
+            epilog = "examples:\n" + "\n".join(f"  $ {example}" for example in self.examples)
+        parser = subparsers.add_parser(
+            self.name,
+            help=self.summary,
+            description=self.description,
+            epilog=epilog,
+            formatter_class=formatter,
+            parents=[common],
+        )
+        if self.arguments is not None:
+            self.arguments(parser)
+        if self.app:
+            parser.add_argument(
+                "-a",
+                "--app",
+                metavar="APP",
+                help="app to act on (default: $RUNOFF_APP, then a .runoff-app file)",
+            )
+        if self.json:
+            parser.add_argument("--json", action="store_true", help="print the API's JSON as is")
+        parser.set_defaults(handler=self.handler)
+        return parser
+
+
+class CommandSet:
+    """The subcommands of ``runoff``, in the order they are listed."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Command] = {}
 
     def add(
         self,
@@ -54,33 +119,26 @@ class CommandSet:
         handler: Handler,
         summary: str,
         *,
+        arguments: Arguments | None = None,
         description: str | None = None,
         examples: Sequence[str] = (),
         app: bool = False,
         json: bool = False,
-    ) -> argparse.ArgumentParser:
-        """A subcommand running ``handler``; ``app`` adds ``-a/--app``, ``json`` adds ``--json``."""
-        epilog = None
-        if examples:
-            epilog = "examples:\n" + "\n".join(f"  $ {example}" for example in examples)
-        parser = self._subparsers.add_parser(
-            name,
-            help=summary,
-            description=description or summary[0].upper() + summary[1:] + ".",
-            epilog=epilog,
-            formatter_class=self._formatter,
-            parents=[self._common],
+    ) -> None:
+        """Record a command; ``arguments`` adds its own arguments to its parser, ``app`` adds
+        ``-a/--app`` and ``json`` adds ``--json``."""
+        self.commands[name] = Command(
+            name, handler, summary, arguments, description, examples, app, json
         )
-        if app:
-            parser.add_argument(
-                "-a",
-                "--app",
-                metavar="APP",
-                help="app to act on (default: $RUNOFF_APP, then a .runoff-app file)",
-            )
-        if json:
-            parser.add_argument("--json", action="store_true", help="print the API's JSON as is")
-        parser.set_defaults(handler=handler)
-        self.parsers[name] = parser
-        self.summaries[name] = summary
-        return parser
+
+    def attach(
+        self,
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+        formatter: Formatter,
+        names: Iterable[str],
+    ) -> dict[str, argparse.ArgumentParser]:
+        """Build the parsers of the commands ``names`` as subparsers."""
+        # Accepted after the command name too; SUPPRESS keeps it from hiding a value given before.
+        common = argparse.ArgumentParser(add_help=False)
+        api_url_option(common, default=argparse.SUPPRESS)
+        return {name: self.commands[name].attach(subparsers, formatter, common) for name in names}

@@ -29,16 +29,21 @@ def latest_version(client: Client, app: str) -> int | None:
 
 
 def register(commands: CommandSet) -> None:
-    parser = commands.add(
+    commands.add(
         "releases",
         list_releases,
         "list an app's releases, newest first",
+        arguments=lambda parser: parser.add_argument(
+            "-n",
+            "--num",
+            type=whole_number(1),
+            default=15,
+            metavar="N",
+            help="how many (default: 15)",
+        ),
         app=True,
         json=True,
         examples=["runoff releases -a myapp", "runoff releases -n 50 -a myapp"],
-    )
-    parser.add_argument(
-        "-n", "--num", type=whole_number(1), default=15, metavar="N", help="how many (default: 15)"
     )
 
 

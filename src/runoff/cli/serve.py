@@ -15,16 +15,20 @@ if TYPE_CHECKING:
     from runoff.cli.options import CommandSet
 
 
+def _server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", metavar="HOST", help="address to listen on")
+    parser.add_argument("--port", type=whole_number(1), metavar="PORT", help="port to listen on")
+
+
 def register(commands: CommandSet) -> None:
-    server = commands.add(
+    commands.add(
         "server",
         run_server,
         "run the runoff API server",
+        arguments=_server_arguments,
         description="Run the runoff API server in the foreground (settings: RUNOFF_* variables).",
         examples=["runoff server --host 0.0.0.0 --port 5000"],
     )
-    server.add_argument("--host", metavar="HOST", help="address to listen on")
-    server.add_argument("--port", type=whole_number(1), metavar="PORT", help="port to listen on")
     commands.add(
         "migrate",
         run_migrations,
