@@ -47,8 +47,8 @@ def register(commands: CommandSet) -> None:
             "--confirm", metavar="APP", help="the app's name, instead of typing it"
         ),
         description=(
-            "Permanently destroy an app with its releases, dynos and logs. Without --confirm "
-            "the app's name is asked for on the terminal."
+            "Permanently destroy an app with its releases, dynos and logs.\n"
+            "Without --confirm the app's name is asked for on the terminal."
         ),
         app=True,
         examples=["runoff apps:destroy -a myapp --confirm myapp"],
@@ -59,8 +59,8 @@ def register(commands: CommandSet) -> None:
         "use APP by default in this directory",
         arguments=lambda parser: parser.add_argument("name", metavar="APP", help="an existing app"),
         description=(
-            f"Write a {config.APP_FILE} file naming APP into the current directory; commands "
-            "run here or below use it when neither -a nor RUNOFF_APP is given."
+            f"Write a {config.APP_FILE} file naming APP into the current directory.\n"
+            "Commands run here or below use it when neither -a nor RUNOFF_APP is given."
         ),
         examples=["runoff apps:link myapp"],
     )

@@ -33,8 +33,8 @@ def register(commands: CommandSet) -> None:
             "--token", metavar="TOKEN", help="API token (default: prompt or stdin)"
         ),
         description=(
-            "Check TOKEN with GET /account and save it with the API URL in "
-            "$XDG_CONFIG_HOME/runoff/config.json (mode 0600). Without --token the token is read "
+            "Check TOKEN with GET /account and save it with the API URL in\n"
+            "$XDG_CONFIG_HOME/runoff/config.json (mode 0600). Without --token the token is read\n"
             "from a prompt, or from the first line of stdin when that is not a terminal."
         ),
         examples=[

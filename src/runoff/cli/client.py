@@ -58,7 +58,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _unreachable(url: str, error: Exception) -> RunoffError:
+def _network_error(url: str, error: Exception) -> RunoffError:
     if isinstance(error, transport.ProtocolError):
         return RunoffError(f"the server at {_origin(url)} did not answer in HTTP: {error}")
     if isinstance(error, ConnectionRefusedError):
@@ -137,7 +137,7 @@ class Client:
             finally:
                 response.close()
         except (OSError, transport.ProtocolError) as error:
-            raise _unreachable(url, error) from None
+            raise _network_error(url, error) from None
         except ValueError as error:  # a malformed URL or header value
             raise RunoffError(f"cannot send {method} {url}: {error}") from None
         if response.status >= 400:
@@ -198,7 +198,7 @@ class Client:
                         yield event
             except (OSError, transport.ProtocolError) as error:
                 if not (follow and connected) or failures >= MAX_RECONNECTS:
-                    raise _unreachable(target, error) from None
+                    raise _network_error(target, error) from None
                 failures += 1
             except ValueError as error:
                 raise RunoffError(f"cannot open {target}: {error}") from None

@@ -87,7 +87,7 @@ class Context:
 
     def client(self, token: str | None = None, *, timeout: float = 30.0) -> Client:
         """A client for the resolved API URL, with ``token`` or else the configured one."""
-        from runoff.cli.client import Client  # http.client is needed only once a request is made
+        from runoff.cli.client import Client  # the HTTP modules load only when a request is made
 
         url = self.api_url()
         return Client(url, token or config.token(self.env, self.saved(), url), timeout=timeout)

@@ -26,8 +26,9 @@ def register(commands: CommandSet) -> None:
         "deploy a directory as a new release",
         arguments=_arguments,
         description=(
-            "Pack DIR into a slug (leaving out .git and what DIR/.slugignore matches), upload "
-            "it and create a release running it. The Procfile in DIR declares the process types."
+            "Pack DIR into a slug (leaving out .git and what DIR/.slugignore matches),\n"
+            "upload it and create a release running it. The Procfile in DIR declares\n"
+            "the process types."
         ),
         app=True,
         examples=["runoff deploy -a myapp", "runoff deploy -a myapp ./build -m 'Nightly build'"],

@@ -29,7 +29,9 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="'A=1;B=2'",
         help="extra environment variables, separated by ';' (repeatable)",
     )
-    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND...")
+    parser.add_argument(
+        "command", nargs=argparse.REMAINDER, metavar="COMMAND", help="the command and its arguments"
+    )
 
 
 def _restart_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,10 +47,10 @@ def register(commands: CommandSet) -> None:
         "run a one-off process in the background",
         arguments=_run_arguments,
         description=(
-            "Run COMMAND in a one-off dyno; its output goes to the app's logs. Put the command "
-            "after `--` when it has options of its own. One word is sent as is (so "
-            "'rake db:migrate' quoted as one argument runs through the dyno's shell); several "
-            "words are joined with shell quoting."
+            "Run COMMAND in a one-off dyno; its output goes to the app's logs.\n"
+            "Put the command after -- when it has options of its own. A single argument is\n"
+            "sent as is, so a quoted 'cmd1 && cmd2' runs through the dyno's shell; several\n"
+            "arguments are joined with shell quoting."
         ),
         app=True,
         examples=[

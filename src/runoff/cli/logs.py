@@ -40,8 +40,8 @@ def register(commands: CommandSet) -> None:
         "print an app's recent logs, or follow them",
         arguments=_arguments,
         description=(
-            "Print an app's most recent log lines; with --tail keep printing new ones until "
-            "Ctrl-C. -d, -p and -s may be repeated."
+            "Print an app's most recent log lines; with --tail keep printing new ones\n"
+            "until Ctrl-C. -d, -p and -s may be repeated."
         ),
         app=True,
         examples=[
