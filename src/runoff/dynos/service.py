@@ -106,26 +106,29 @@ class DynoService:
         """Record a one-off dyno (durably, before anything runs) and start it."""
         if request.attach:
             raise Invalid("attach: true is not supported yet; use attach: false (run:detached)")
-        release = await asyncio.to_thread(self._releases.current, app.id)
-        command = resolve_command(request.command, release.process_types if release else {})
-        dyno = await asyncio.to_thread(
-            self._store.create,
-            app_id=app.id,
-            release_id=release.id if release else None,
-            type=request.type,
-            command=command,
-            size=request.size,
-            attach=request.attach,
-            one_off=True,
-            ttl_seconds=request.ttl_seconds,
-            server_id=self._server_id,
-            one_off_limit=self._settings.oneoff_limit,
-        )
-        tree = None
-        if release is not None and release.slug_id is not None:
-            tree = await asyncio.to_thread(self._slugs.tree, release.slug_id)
-        env = dyno_env(release, request.env, dyno.name)
-        return await self._supervisor.launch(Launch(dyno, command, env, tree))
+
+        def prepare() -> Launch:
+            release = self._releases.current(app.id)
+            command = resolve_command(request.command, release.process_types if release else {})
+            dyno = self._store.create(
+                app_id=app.id,
+                release_id=release.id if release else None,
+                release_version=release.version if release else None,
+                type=request.type,
+                command=command,
+                size=request.size,
+                attach=request.attach,
+                one_off=True,
+                ttl_seconds=request.ttl_seconds,
+                server_id=self._server_id,
+                one_off_limit=self._settings.oneoff_limit,
+            )
+            tree = None
+            if release is not None and release.slug_id is not None:
+                tree = self._slugs.tree(release.slug_id)
+            return Launch(dyno, command, dyno_env(release, request.env, dyno.name), tree)
+
+        return await self._supervisor.launch(prepare)
 
     def list(self, app: App) -> list[Dyno]:
         return self._store.running(app.id)

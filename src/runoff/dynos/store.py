@@ -71,6 +71,7 @@ class DynoStore:
         *,
         app_id: str,
         release_id: str | None,
+        release_version: int | None,
         type: str,
         command: str,
         size: str,
@@ -93,6 +94,29 @@ class DynoStore:
                 self._check_limit(conn, app_id, one_off_limit)
             if name is None:
                 name = f"{type}.{next_counter(conn, counters, app_id, 'dyno:' + type)}"
+            dyno = Dyno(
+                id=dyno_id,
+                app_id=app_id,
+                release_id=release_id,
+                release_version=release_version,
+                name=name,
+                type=type,
+                command=command,
+                size=size,
+                attach=attach,
+                one_off=one_off,
+                state=State.STARTING,
+                exit_status=None,
+                outcome=None,
+                stop_reason=None,
+                ttl_seconds=ttl_seconds,
+                server_id=server_id,
+                created_at=now,
+                up_at=None,
+                stopping_at=None,
+                ended_at=None,
+                updated_at=now,
+            )
             conn.execute(
                 dynos.insert().values(
                     id=dyno_id,
@@ -112,8 +136,6 @@ class DynoStore:
                 )
             )
             event = self._event(conn, DynoEvent(dyno_id, app_id, Event.STARTING, now))
-            row = conn.execute(_query().where(dynos.c.id == dyno_id)).one()
-        dyno = _dyno(row)
         self._notify(dyno, [event])
         return dyno
 

@@ -96,18 +96,29 @@ class Supervisor:
         return list(self._running)
 
     # launching -------------------------------------------------------------------------------
-    async def launch(self, launch: Launch) -> Dyno:
-        """Start the recorded dyno's process; returns the dyno as recorded once it is up."""
-        try:
-            running = await asyncio.to_thread(self._spawn, launch)
-        except OSError as exc:
-            return await self._start_failed(launch.dyno, exc)
+    async def launch(self, prepare: Callable[[], Launch]) -> Dyno:
+        """Record and start a dyno in one trip to a worker thread.
+
+        ``prepare`` records the dyno (it may refuse, raising a ``RunoffError``) and says what to
+        run; the process is then spawned and ``up`` recorded. Returns the dyno as recorded.
+        """
+        launch, outcome = await asyncio.to_thread(self._prepare_and_spawn, prepare)
+        if isinstance(outcome, OSError):
+            return await self._start_failed(launch.dyno, outcome)
+        running = outcome
         self._running[running.dyno.id] = running
         self._watch(running)
         reason = self._pending_stop.pop(running.dyno.id, None)
         if reason is not None:
             await self.stop(running.dyno.id, reason)
         return running.dyno
+
+    def _prepare_and_spawn(self, prepare: Callable[[], Launch]) -> tuple[Launch, Running | OSError]:
+        launch = prepare()
+        try:
+            return launch, self._spawn(launch)
+        except OSError as exc:
+            return launch, exc
 
     def _spawn(self, launch: Launch) -> Running:
         dyno = launch.dyno
