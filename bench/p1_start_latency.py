@@ -1,0 +1,67 @@
+"""P1: one-off start latency — API create → process exec'd ("up"), detached, 10 MB slug.
+
+Each sample is the wall time of ``POST /apps/{app}/dynos`` (the API answers once the dyno's
+record is durable, its workspace is populated from the slug, its process is exec'd and the
+``up`` state is recorded). Baseline, same run: ``os.posix_spawn`` + ``waitpid`` of the same
+command (``bash -c true``). Target: p50 ≤ 10 ms, p99 ≤ 50 ms.
+
+    .venv/bin/python -m bench.p1_start_latency [--runs 300] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from bench.common import Client, Server, print_table, slug_of_size, summary_ms
+
+
+def baseline(runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        pid = os.posix_spawn("/bin/bash", ["bash", "-c", "true"], {"PATH": "/usr/bin:/bin"})
+        os.waitpid(pid, 0)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def measure(url: str, runs: int) -> list[float]:
+    client = Client(url)
+    client.call("POST", "/apps", {"name": "bench-p1"})
+    slug = client.call("POST", "/apps/bench-p1/slugs", raw=slug_of_size(10))
+    client.call("POST", "/apps/bench-p1/releases", {"slug": slug["id"]})
+    for _ in range(10):  # warm-up
+        client.call("POST", "/apps/bench-p1/dynos", {"command": "true", "attach": False})
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        dyno = client.call("POST", "/apps/bench-p1/dynos", {"command": "true", "attach": False})
+        samples.append(time.perf_counter() - start)
+        assert dyno["state"] in ("up", "complete"), dyno
+        time.sleep(0.002)  # let the previous run's teardown happen, as between real requests
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    with Server(args.database_url) as server:
+        runoff = measure(server.url, args.runs)
+    base = baseline(args.runs)
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print_table(
+        f"P1 start latency ({backend}, 10 MB slug, {os.cpu_count()} cores)",
+        [
+            ("runoff: POST /dynos -> up (HTTP round trip)", summary_ms(runoff)),
+            ("baseline: posix_spawn + wait of `bash -c true`", summary_ms(base)),
+        ],
+    )
+    print("  target: p50 <= 10 ms, p99 <= 50 ms")
+
+
+if __name__ == "__main__":
+    main()
