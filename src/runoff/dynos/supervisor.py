@@ -27,11 +27,12 @@ from runoff.dynos.model import Dyno, Outcome, State, StopReason, outcome_for
 from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
 from runoff.dynos.store import DynoStore
 from runoff.dynos.workspace import WorkspaceProvider
-from runoff.logs.model import APP, MAX_LINE_BYTES
+from runoff.logs.capture import LineBuffer, widen_pipe
+from runoff.logs.model import APP
 from runoff.logs.router import LogRouter
 
 log = logging.getLogger(__name__)
-READ_CHUNK = 1 << 16
+READ_CHUNK = 1 << 18
 DRAIN_TIMEOUT = 2.0
 
 
@@ -42,8 +43,8 @@ class Running:
     pidfd: int
     fd: int
     cgroup: Path | None
-    partial: bytes = b""
-    chunked: bool = False  # the last line was emitted in chunks and its newline is pending
+    lines: LineBuffer = field(default_factory=LineBuffer)
+    paused: bool = False  # not reading: the log writer is behind
     stop_reason: StopReason | None = None
     killed: bool = False
     eof: asyncio.Event = field(default_factory=asyncio.Event)
@@ -146,6 +147,7 @@ class Supervisor:
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
         os.set_blocking(fd, False)
+        widen_pipe(fd)
         now = self._clock.now_us()
         self._store.transition(dyno, State.UP, {"pid": proc.pid, "up_at": now})
         self._router.platform(dyno.app_id, dyno.name, "State changed from starting to up")
@@ -185,28 +187,26 @@ class Supervisor:
             data = b""
         if not data:
             self.loop.remove_reader(running.fd)
-            self._emit_partial(running)
+            self._publish(running, running.lines.finish())
             running.eof.set()
             return
-        if running.chunked and data.startswith(b"\n"):
-            # the line this newline ends was already emitted in full chunks
-            data = data[1:]
-        lines = (running.partial + data).split(b"\n")
-        running.partial = lines.pop()
-        running.chunked = False
-        while len(running.partial) >= MAX_LINE_BYTES:
-            lines.append(running.partial[:MAX_LINE_BYTES])
-            running.partial = running.partial[MAX_LINE_BYTES:]
-            running.chunked = not running.partial
-        if lines:
-            dyno = running.dyno
-            self._router.publish(dyno.app_id, dyno.name, APP, lines)
+        self._publish(running, running.lines.feed(data))
+        dyno = running.dyno
+        if running.proc.returncode is None and self._router.congested(dyno.app_id, dyno.name):
+            # the log writer is behind: the dyno blocks on its full pipe until it catches up
+            self.loop.remove_reader(running.fd)
+            running.paused = True
+            self._router.when_drained(lambda: self._resume_output(running))
 
-    def _emit_partial(self, running: Running) -> None:
-        if running.partial:
+    def _resume_output(self, running: Running) -> None:
+        if running.paused and not running.eof.is_set():
+            running.paused = False
+            self.loop.add_reader(running.fd, self._on_output, running)
+
+    def _publish(self, running: Running, block: tuple[bytes, int] | None) -> None:
+        if block is not None:
             dyno = running.dyno
-            self._router.publish(dyno.app_id, dyno.name, APP, [running.partial])
-            running.partial = b""
+            self._router.publish_block(dyno.app_id, dyno.name, APP, *block)
 
     # ending ----------------------------------------------------------------------------------
     def _on_exit(self, running: Running) -> None:
@@ -233,11 +233,12 @@ class Supervisor:
             await self._wait_until_empty(running)
         else:
             await asyncio.to_thread(self._kill_all, running)
+        self._resume_output(running)  # what is left in the pipe is read whatever the backlog
         try:
             await asyncio.wait_for(running.eof.wait(), DRAIN_TIMEOUT)
         except TimeoutError:
             self.loop.remove_reader(running.fd)
-            self._emit_partial(running)
+            self._publish(running, running.lines.finish())
         if running.proc.stdout is not None:
             running.proc.stdout.close()
         for timer in running.timers:
