@@ -50,7 +50,7 @@ class Platform:
         self.releases = ReleaseService(self.engine, self.clock)
         self.slugs = SlugService(self.engine, self.clock, settings.data_dir)
         self.log_store = LogStore(self.engine)
-        self.router = LogRouter(self.log_store, self.clock)
+        self.router = LogRouter(self.log_store, self.clock, settings.log_tail_buffer_lines)
         self.log_sessions = LogSessions(self.engine, self.clock, settings.log_session_ttl_seconds)
         self.registry = ServerRegistry(self.engine, self.clock)
         self.server = self.registry.register()

@@ -78,8 +78,13 @@ class Subscription:
 
 
 class LogRouter:
-    def __init__(self, store: LogStore, clock: Clock) -> None:
+    def __init__(
+        self, store: LogStore, clock: Clock, subscriber_lines: int = SUBSCRIBER_LINES
+    ) -> None:
+        """``subscriber_lines``: how far a live subscriber may fall behind before it has to
+        catch up from the store."""
         self._store = store
+        self._subscriber_lines = subscriber_lines
         self._clock = clock
         self._lock = threading.Lock()
         self._next_id = store.max_id() + 1
@@ -153,11 +158,9 @@ class LogRouter:
                 sub.put(batch)
 
     # subscribing -----------------------------------------------------------------------------
-    def subscribe(
-        self, app_id: str, flt: StreamFilter, limit_lines: int = SUBSCRIBER_LINES
-    ) -> Subscription:
+    def subscribe(self, app_id: str, flt: StreamFilter) -> Subscription:
         """A feed of every batch published from now on (call on the event loop)."""
-        sub = Subscription(app_id, flt, limit_lines)
+        sub = Subscription(app_id, flt, self._subscriber_lines)
         self._subscribers[app_id] = (*self._subscribers.get(app_id, ()), sub)
         return sub
 
@@ -199,7 +202,9 @@ class LogRouter:
                 drained, self._drained = self._drained, []
         loop = self._loop
         for callback in drained:
-            if loop is not None and not loop.is_closed():
+            if loop is None:
+                callback()
+            elif not loop.is_closed():
                 loop.call_soon_threadsafe(callback)
 
     # durability ------------------------------------------------------------------------------
