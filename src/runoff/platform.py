@@ -28,6 +28,10 @@ from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Supervisor
 from runoff.dynos.workspace import WorkspaceProvider
+from runoff.logs.drains.manager import DrainManager
+from runoff.logs.drains.store import DrainStore
+from runoff.logs.drains.transports import ssl_context
+from runoff.logs.retention import Retention, limits_from
 from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
@@ -52,6 +56,14 @@ class Platform:
         self.log_store = LogStore(self.engine)
         self.router = LogRouter(self.log_store, self.clock, settings.log_tail_buffer_lines)
         self.log_sessions = LogSessions(self.engine, self.clock, settings.log_session_ttl_seconds)
+        self.retention = Retention(self.log_store, self.clock, limits_from(settings))
+        self.drains = DrainManager(
+            DrainStore(self.engine, self.clock, settings.log_drains_per_app),
+            self.router,
+            self.clock,
+            buffer_lines=settings.drain_buffer_lines,
+            ssl_context=ssl_context(settings.drain_ca_file),
+        )
         self.registry = ServerRegistry(self.engine, self.clock)
         self.server = self.registry.register()
         self.dyno_store = DynoStore(self.engine, self.clock)
@@ -74,6 +86,7 @@ class Platform:
             server_id=self.server.id,
         )
         self._heartbeat: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
 
     # lifecycle -------------------------------------------------------------------------------
     def bootstrap(self) -> str | None:
@@ -103,6 +116,10 @@ class Platform:
         if lost:
             log.warning("reconciled %d dyno(s) left running by a server that died", len(lost))
         self._heartbeat = loop.create_task(self._beat())
+        await self.drains.start()
+        self._background.append(
+            loop.create_task(self.retention.run(self.settings.log_prune_seconds))
+        )
 
     async def _beat(self) -> None:
         while True:
@@ -119,6 +136,10 @@ class Platform:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         await self.supervisor.shutdown()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.drains.stop()
         await asyncio.to_thread(self.registry.stopped, self.server)
         await asyncio.to_thread(self.close)
 
@@ -137,6 +158,7 @@ class Platform:
         slug_ids = await asyncio.to_thread(self.slugs.ids_for, app)
         await asyncio.to_thread(self.apps.delete, app)
         await asyncio.to_thread(self.log_store.delete_app, app.id)
+        await self.drains.refresh()  # its drains went with it
         await asyncio.to_thread(self.slugs.forget_app, slug_ids)
 
     def upload_dir(self) -> Path:

@@ -38,6 +38,7 @@ TOPICS = {
     "run": "dynos",
     "ps": "dynos",
     "logs": "logs",
+    "drains": "drains",
     "server": "serve",
     "migrate": "serve",
 }
