@@ -64,7 +64,8 @@ class Subscription:
         them from the store (after a flush); queuing has resumed."""
         if not self._batches and not self._lagging:
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
+                async with asyncio.timeout(timeout):  # no task per wait, unlike wait_for
+                    await self._ready.wait()
             except TimeoutError:
                 return []
         self._ready.clear()
