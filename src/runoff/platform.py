@@ -24,6 +24,8 @@ from runoff.clock import Clock, SystemClock
 from runoff.dynos.cgroups import Cgroups
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
+from runoff.dynos.runtime import RuntimeMonitor
+from runoff.dynos.runtime_metrics import MetricsStore
 from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Supervisor
@@ -68,7 +70,7 @@ class Platform:
         self.server = self.registry.register()
         self.dyno_store = DynoStore(self.engine, self.clock)
         self.workspaces = WorkspaceProvider(settings.data_dir / "dynos", settings.workspace_mode)
-        self.cgroups = Cgroups(settings.cgroups)
+        self.cgroups = Cgroups(settings.cgroups, resources=True)
         self.supervisor = Supervisor(
             store=self.dyno_store,
             router=self.router,
@@ -76,6 +78,14 @@ class Platform:
             cgroups=self.cgroups,
             clock=self.clock,
             grace_seconds=settings.stop_grace_seconds,
+        )
+        self.runtime = RuntimeMonitor(
+            supervisor=self.supervisor,
+            cgroups=self.cgroups,
+            router=self.router,
+            store=MetricsStore(self.engine),
+            clock=self.clock,
+            settings=settings,
         )
         self.dynos = DynoService(
             settings=settings,
@@ -117,9 +127,10 @@ class Platform:
             log.warning("reconciled %d dyno(s) left running by a server that died", len(lost))
         self._heartbeat = loop.create_task(self._beat())
         await self.drains.start()
-        self._background.append(
-            loop.create_task(self.retention.run(self.settings.log_prune_seconds))
-        )
+        self._background += [
+            loop.create_task(self.retention.run(self.settings.log_prune_seconds)),
+            loop.create_task(self.runtime.run()),
+        ]
 
     async def _beat(self) -> None:
         while True:

@@ -17,12 +17,12 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from runoff.clock import Clock
-from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.cgroups import Cgroups, Limits
 from runoff.dynos.model import Dyno, Outcome, State, StopReason, outcome_for
 from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
 from runoff.dynos.store import DynoStore
@@ -83,6 +83,11 @@ class Supervisor:
         self._pending_stop: dict[str, StopReason] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.on_end: list[Callable[[Dyno], None]] = []
+        self.limits_for: Callable[[Dyno], Limits | None] = lambda dyno: None
+        """The resource limits of a dyno's cgroups (set by the runtime monitor)."""
+        self.exit_hooks: list[Callable[[str], Awaitable[None]]] = []
+        """Awaited with the dyno id when its main process has exited, before anything else;
+        a hook may still ``stop`` the dyno, so the end is recorded as forced."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -95,6 +100,14 @@ class Supervisor:
 
     def running_ids(self) -> list[str]:
         return list(self._running)
+
+    def running_dynos(self) -> list[Dyno]:
+        return [running.dyno for running in self._running.values()]
+
+    def pids_of(self, dyno_id: str) -> set[int]:
+        """Every live process of a dyno running here (empty if it is not)."""
+        running = self._running.get(dyno_id)
+        return self._pids(running) if running is not None else set()
 
     # launching -------------------------------------------------------------------------------
     async def launch(self, prepare: Callable[[], Launch]) -> Dyno:
@@ -128,7 +141,7 @@ class Supervisor:
         )
         app_dir = self._workspaces.create(dyno.id, launch.slug_tree)
         env = {**launch.env, "HOME": str(app_dir), MARKER: dyno.id}
-        cgroup = self._cgroups.create(dyno.id)
+        cgroup = self._cgroups.create(dyno.id, self.limits_for(dyno))
         try:
             if cgroup is None:
                 proc = spawn(launch.command, cwd=app_dir, env=env)
@@ -226,6 +239,8 @@ class Supervisor:
         )
 
     async def _finish(self, running: Running, status: int) -> None:
+        for hook in self.exit_hooks:
+            await hook(running.dyno.id)
         dyno = running.dyno
         forced = running.stop_reason is not None
         self._router.platform(dyno.app_id, dyno.name, f"Process exited with status {status}")

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from runoff.errors import RunoffError
 from runoff.platform import Platform
-from runoff.web import api_account, api_apps, api_drains, api_dynos, api_logs
+from runoff.web import api_account, api_apps, api_drains, api_dynos, api_logs, api_runtime
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_dynos.routes,
             *api_logs.routes,
             *api_drains.routes,
+            *api_runtime.routes,
         ],
         exception_handlers={
             RunoffError: _runoff_error,

@@ -1,0 +1,135 @@
+"""Runtime metrics and memory quotas with real processes that allocate memory.
+
+Quotas are scaled down (``memory_quota_scale``) so Standard-1X means 32 MB: R14 above it,
+R15 and the dyno killed above 64 MB.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from runoff.dynos.cgroups import Cgroups
+from tests.support.api import Api
+from tests.support.live import ADMIN_TOKEN, LiveServer
+
+MB = 1024 * 1024
+SCALE = 1 / 16  # Standard-1X: 512 MB -> 32 MB
+CGROUPS = Cgroups(resources=True).limited
+
+
+def allocate(megabytes: int, seconds: float) -> str:
+    return f"python3 -c \"b = b'x' * ({megabytes} << 20); import time; time.sleep({seconds})\""
+
+
+def monitored(factory: Callable[..., LiveServer], limits: str) -> Api:
+    server = factory(
+        memory_quota_scale=SCALE,
+        memory_limits=limits,
+        memory_check_seconds=0.1,
+        metrics_interval_seconds=0.5,
+    )
+    api = Api(server.url, ADMIN_TOKEN)
+    api.create_app("hungry")
+    return api
+
+
+MODES = [
+    "watchdog",
+    pytest.param("cgroup", marks=pytest.mark.skipif(not CGROUPS, reason="no memory cgroups")),
+]
+
+
+@pytest.mark.parametrize("limits", MODES)
+def test_over_quota_logs_r14_and_keeps_running(
+    server_factory: Callable[..., LiveServer], limits: str
+) -> None:
+    api = monitored(server_factory, limits)
+    dyno = api.run("hungry", allocate(48, 2))
+    assert dyno["memory_limits"] == limits
+    assert dyno["memory_quota"] == 32 * MB
+    ended = api.wait_ended("hungry", "run.1")
+    assert (ended["outcome"], ended["exit_status"]) == ("succeeded", 0)
+    messages = api.messages("hungry", source="heroku")
+    assert "heroku[run.1]: Error R14 (Memory quota exceeded)" in messages
+    assert not any("R15" in m for m in messages)
+
+
+@pytest.mark.parametrize("limits", MODES)
+def test_far_over_quota_logs_r15_and_kills_the_dyno(
+    server_factory: Callable[..., LiveServer], limits: str
+) -> None:
+    api = monitored(server_factory, limits)
+    api.run("hungry", allocate(90, 60))
+    ended = api.wait_ended("hungry", "run.1", timeout=30)
+    assert ended["outcome"] == "timed_out"  # a forced exit
+    assert ended["stop_reason"] == "memory"
+    messages = api.messages("hungry", source="heroku")
+    assert "heroku[run.1]: Error R15 (Memory quota vastly exceeded)" in messages
+    assert (
+        messages.index("heroku[run.1]: Error R15 (Memory quota vastly exceeded)")
+        < next(i for i, m in enumerate(messages) if "Process exited" in m)
+    )
+
+
+def test_without_limits_nothing_is_enforced(server_factory: Callable[..., LiveServer]) -> None:
+    api = monitored(server_factory, "off")
+    api.run("hungry", allocate(90, 1))
+    ended = api.wait_ended("hungry", "run.1")
+    assert ended["outcome"] == "succeeded"
+    assert not any("Error R1" in m for m in api.messages("hungry", source="heroku"))
+
+
+SAMPLE = re.compile(
+    r"heroku\[run\.1\]: source=run\.1 dyno=heroku\.(\S+)\.(\S+) "
+    r"sample#memory_total=([\d.]+)MB sample#memory_rss=([\d.]+)MB sample#memory_cache=[\d.]+MB "
+    r"sample#memory_swap=[\d.]+MB sample#memory_pgpgin=\d+pages sample#memory_pgpgout=\d+pages "
+    r"sample#memory_quota=32\.00MB"
+)
+LOAD = re.compile(
+    r"heroku\[run\.1\]: source=run\.1 dyno=heroku\.\S+ sample#load_avg_1m=\d+\.\d\d "
+    r"sample#load_avg_5m=\d+\.\d\d sample#load_avg_15m=\d+\.\d\d"
+)
+
+
+@pytest.mark.parametrize("limits", MODES)
+def test_samples_go_to_the_log_and_to_the_series(
+    server_factory: Callable[..., LiveServer], limits: str
+) -> None:
+    api = monitored(server_factory, limits)
+    dyno = api.run("hungry", allocate(20, 2.5))
+    api.wait_ended("hungry", "run.1")
+    messages = api.messages("hungry", source="heroku")
+    memory = [m for m in (SAMPLE.fullmatch(line) for line in messages) if m]
+    assert memory, messages
+    app_id, dyno_id = memory[0].group(1), memory[0].group(2)
+    assert dyno_id == dyno["id"]
+    assert app_id == dyno["app"]["id"]
+    assert max(float(m.group(4)) for m in memory) >= 20
+    assert any(LOAD.fullmatch(line) for line in messages)
+    series = api.get("/apps/hungry/dynos/run.1/metrics").ok()
+    assert series["dyno"]["id"] == dyno["id"]
+    assert series["memory_limits"] == limits
+    samples = series["samples"]
+    assert len(samples) == len(memory)
+    assert max(s["memory_rss"] for s in samples) >= 20 * MB
+    assert all(s["memory_quota"] == 32 * MB for s in samples)
+    assert [s["at"] for s in samples] == sorted(s["at"] for s in samples)
+    assert set(samples[0]) >= {
+        "time",
+        "load_avg_1m",
+        "load_avg_5m",
+        "load_avg_15m",
+        "memory_total",
+        "memory_cache",
+        "memory_swap",
+        "memory_pgpgin",
+        "memory_pgpgout",
+    }
+
+
+def test_metrics_of_an_unknown_dyno_is_404(api: Api) -> None:
+    api.create_app("nometrics")
+    assert api.get("/apps/nometrics/dynos/run.9/metrics").status == 404
