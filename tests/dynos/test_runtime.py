@@ -6,14 +6,17 @@ R15 and the dyno killed above 64 MB.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from runoff.dynos.cgroups import Cgroups
-from tests.support.api import Api
+from tests.support.api import Api, wait_for
 from tests.support.live import ADMIN_TOKEN, LiveServer
+from tests.support.runcli import run_cli
 
 MB = 1024 * 1024
 SCALE = 1 / 16  # Standard-1X: 512 MB -> 32 MB
@@ -68,9 +71,8 @@ def test_far_over_quota_logs_r15_and_kills_the_dyno(
     assert ended["stop_reason"] == "memory"
     messages = api.messages("hungry", source="heroku")
     assert "heroku[run.1]: Error R15 (Memory quota vastly exceeded)" in messages
-    assert (
-        messages.index("heroku[run.1]: Error R15 (Memory quota vastly exceeded)")
-        < next(i for i, m in enumerate(messages) if "Process exited" in m)
+    assert messages.index("heroku[run.1]: Error R15 (Memory quota vastly exceeded)") < next(
+        i for i, m in enumerate(messages) if "Process exited" in m
     )
 
 
@@ -133,3 +135,43 @@ def test_samples_go_to_the_log_and_to_the_series(
 def test_metrics_of_an_unknown_dyno_is_404(api: Api) -> None:
     api.create_app("nometrics")
     assert api.get("/apps/nometrics/dynos/run.9/metrics").status == 404
+
+
+def test_ps_metrics_and_ps_say_how_quotas_are_enforced(
+    server_factory: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    api = monitored(server_factory, "watchdog")
+    api.run("hungry", allocate(20, 30))
+    wait_for(lambda: api.get("/apps/hungry/dynos/run.1/metrics").ok()["samples"], 30, "a sample")
+
+    def runoff(*argv: str) -> str:
+        result = run_cli(api.base_url, ADMIN_TOKEN, tmp_path, *argv, "-a", "hungry")
+        assert result.code == 0, result.err
+        return result.out
+
+    ps = runoff("ps")
+    assert ps.splitlines()[-1] == "Memory quotas enforced by: watchdog (runoff ps:metrics DYNO)"
+    lines = runoff("ps:metrics", "run.1").splitlines()
+    assert lines[0] == (
+        "=== run.1 (Standard-1X): memory quota 32.00 MB, killed above 64.00 MB"
+        " (enforced by: watchdog)"
+    )
+    assert lines[1].split() == [
+        "TIME",
+        "LOAD",
+        "1M",
+        "5M",
+        "15M",
+        "TOTAL",
+        "MB",
+        "RSS",
+        "MB",
+        "CACHE",
+        "MB",
+        "SWAP",
+        "MB",
+    ]
+    assert float(lines[-1].split()[-3]) >= 20  # RSS MB
+    data = json.loads(runoff("ps:metrics", "run.1", "--json"))
+    assert data["samples"][0]["memory_quota"] == 32 * MB
+    api.post("/apps/hungry/dynos/run.1/actions/stop")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from runoff.cli import render
+from runoff.cli import render, runtime
 from runoff.cli.context import UsageError
 from runoff.cli.options import whole_number
 
@@ -92,6 +92,7 @@ def register(commands: CommandSet) -> None:
             "runoff ps:restart -p worker -a myapp",
         ],
     )
+    runtime.register(commands)  # ps:metrics
 
 
 def parse_env(values: list[str]) -> dict[str, str]:
@@ -143,7 +144,7 @@ def list_dynos(args: argparse.Namespace, ctx: Context) -> int:
     elif not dynos:
         ctx.out(f"No dynos on {app}")
     else:
-        ctx.out(*render.ps_lines(dynos, ctx.now()))
+        ctx.out(*render.ps_lines(dynos, ctx.now()), *runtime.limits_note(dynos))
     return 0
 
 
