@@ -31,8 +31,6 @@ from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Supervisor
 from runoff.dynos.workspace import WorkspaceProvider
 from runoff.logs.drains.manager import DrainManager
-from runoff.logs.drains.store import DrainStore
-from runoff.logs.drains.transports import ssl_context
 from runoff.logs.retention import Retention, limits_from
 from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
@@ -59,13 +57,7 @@ class Platform:
         self.router = LogRouter(self.log_store, self.clock, settings.log_tail_buffer_lines)
         self.log_sessions = LogSessions(self.engine, self.clock, settings.log_session_ttl_seconds)
         self.retention = Retention(self.log_store, self.clock, limits_from(settings))
-        self.drains = DrainManager(
-            DrainStore(self.engine, self.clock, settings.log_drains_per_app),
-            self.router,
-            self.clock,
-            buffer_lines=settings.drain_buffer_lines,
-            ssl_context=ssl_context(settings.drain_ca_file),
-        )
+        self.drains = DrainManager.configured(self.engine, self.router, self.clock, settings)
         self.registry = ServerRegistry(self.engine, self.clock)
         self.server = self.registry.register()
         self.dyno_store = DynoStore(self.engine, self.clock)

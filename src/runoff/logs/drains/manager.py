@@ -15,14 +15,23 @@ import logging
 import ssl
 import uuid
 
+from sqlalchemy import Engine
+
 from runoff.clock import Clock
 from runoff.logs.drains import syslog
 from runoff.logs.drains.buffer import DrainBuffer, Line
 from runoff.logs.drains.model import Drain, parse_url
 from runoff.logs.drains.store import DrainStore
-from runoff.logs.drains.transports import DeliveryError, Frame, Transport, transport_for
+from runoff.logs.drains.transports import (
+    DeliveryError,
+    Frame,
+    Transport,
+    ssl_context,
+    transport_for,
+)
 from runoff.logs.model import LogBatch
 from runoff.logs.router import LogRouter
+from runoff.settings import Settings
 
 log = logging.getLogger(__name__)
 FRAME_LINES = 500
@@ -121,6 +130,19 @@ class DrainManager:
         self._senders: dict[str, DrainSender] = {}
         self._by_app: dict[str, tuple[DrainSender, ...]] = {}
         self._refresher: asyncio.Task[None] | None = None
+        self._refreshing = asyncio.Lock()  # one refresh at a time: no sender started twice
+
+    @classmethod
+    def configured(
+        cls, engine: Engine, router: LogRouter, clock: Clock, settings: Settings
+    ) -> DrainManager:
+        return cls(
+            DrainStore(engine, clock, settings.log_drains_per_app),
+            router,
+            clock,
+            buffer_lines=settings.drain_buffer_lines,
+            ssl_context=ssl_context(settings.drain_ca_file),
+        )
 
     async def start(self) -> None:
         await self.refresh()
@@ -136,6 +158,10 @@ class DrainManager:
 
     async def refresh(self) -> None:
         """Start senders for new drains and stop those of removed ones."""
+        async with self._refreshing:
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         drains = {drain.id: drain for drain in await asyncio.to_thread(self.store.all)}
         for drain_id in set(self._senders) - set(drains):
             await self._senders.pop(drain_id).stop(0)
