@@ -92,7 +92,21 @@ def register(commands: CommandSet) -> None:
             "runoff ps:restart -p worker -a myapp",
         ],
     )
-    runtime.register(commands)  # ps:metrics
+    commands.add(
+        "ps:metrics",
+        ps_metrics,
+        "show a dyno's load and memory samples",
+        arguments=lambda parser: parser.add_argument(
+            "dyno", metavar="DYNO", help="dyno name (its latest run) or id"
+        ),
+        description=(
+            "Show the runtime metrics sampled from a dyno (about every 20 s): load averages\n"
+            "and memory, oldest first, with its memory quota and how it is enforced."
+        ),
+        app=True,
+        json=True,
+        examples=["runoff ps:metrics run.1 -a myapp", "runoff ps:metrics run.1 -a myapp --json"],
+    )
 
 
 def parse_env(values: list[str]) -> dict[str, str]:
@@ -166,4 +180,13 @@ def restart_dynos(args: argparse.Namespace, ctx: Context) -> int:
     else:
         client.delete("apps", app, "dynos")
         ctx.out(f"Restarting dynos on {app}... done")
+    return 0
+
+
+def ps_metrics(args: argparse.Namespace, ctx: Context) -> int:
+    data = ctx.client().get("apps", ctx.app(), "dynos", args.dyno, "metrics")
+    if args.json:
+        ctx.json(data)
+    else:
+        ctx.out(*runtime.metrics_lines(data, ctx.now()))
     return 0

@@ -1,4 +1,4 @@
-"""Runtime metrics of a dyno: ``ps:metrics``."""
+"""Rendering runtime metrics and memory limits (``ps:metrics``, ``ps``)."""
 
 from __future__ import annotations
 
@@ -6,33 +6,11 @@ from runoff.cli import render
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Mapping
     from datetime import datetime
     from typing import Any
 
-    from runoff.cli.context import Context
-    from runoff.cli.options import CommandSet
-
 MB = 1024 * 1024
-
-
-def register(commands: CommandSet) -> None:
-    commands.add(
-        "ps:metrics",
-        show_metrics,
-        "show a dyno's load and memory samples",
-        arguments=lambda parser: parser.add_argument(
-            "dyno", metavar="DYNO", help="dyno name (its latest run) or id"
-        ),
-        description=(
-            "Show the runtime metrics sampled from a dyno (about every 20 s): load averages\n"
-            "and memory, oldest first, with its memory quota and how it is enforced."
-        ),
-        app=True,
-        json=True,
-        examples=["runoff ps:metrics run.1 -a myapp", "runoff ps:metrics run.1 -a myapp --json"],
-    )
 
 
 def _mb(value: object) -> str:
@@ -73,12 +51,3 @@ def limits_note(dynos: list[Mapping[str, Any]]) -> list[str]:
     if not modes:
         return []
     return ["", f"Memory quotas enforced by: {', '.join(modes)} (runoff ps:metrics DYNO)"]
-
-
-def show_metrics(args: argparse.Namespace, ctx: Context) -> int:
-    data = ctx.client().get("apps", ctx.app(), "dynos", args.dyno, "metrics")
-    if args.json:
-        ctx.json(data)
-    else:
-        ctx.out(*metrics_lines(data, ctx.now()))
-    return 0
