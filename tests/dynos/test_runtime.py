@@ -175,3 +175,25 @@ def test_ps_metrics_and_ps_say_how_quotas_are_enforced(
     data = json.loads(runoff("ps:metrics", "run.1", "--json"))
     assert data["samples"][0]["memory_quota"] == 32 * MB
     api.post("/apps/hungry/dynos/run.1/actions/stop")
+
+
+@pytest.mark.skipif(not CGROUPS, reason="no memory cgroups")
+def test_cgroups_carry_the_sizes_limits(server_factory: Callable[..., LiveServer]) -> None:
+    server = server_factory(memory_quota_scale=SCALE, memory_check_seconds=0.1)
+    api = Api(server.url, ADMIN_TOKEN)
+    api.create_app("limited")
+    dyno = api.run("limited", "sleep 30", size="Standard-2X")
+    cgroups = server.platform.cgroups
+    memory = cgroups.resource_path("memory", dyno["id"])
+    cpu = cgroups.resource_path("cpu", dyno["id"])
+    assert memory is not None
+    assert cpu is not None
+    assert int((memory / "memory.limit_in_bytes").read_text()) == 128 * MB  # 2 x 64 MB
+    assert int((cpu / "cpu.shares").read_text()) == 1024
+    pids = server.platform.supervisor.pids_of(dyno["id"])
+    assert set(cgroups.pids(memory)) == pids
+    wait_for(lambda: set(cgroups.pids(cpu)) == pids, 10, "the dyno in its cpu cgroup")
+    api.post(f"/apps/limited/dynos/{dyno['name']}/actions/stop")
+    api.wait_ended("limited", dyno["name"])
+    assert not memory.exists()
+    assert not cpu.exists()

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,8 +153,11 @@ class Cgroups:
             return
         tid = str(threading.get_native_id())
         entered = [(tasks, self.parent.parent / "tasks")]
-        for parent in self.resources.values():
-            entered.append((parent / path.name / "tasks", parent.parent / "tasks"))
+        for controller, parent in self.resources.items():
+            # moving a thread in and out of a cpu cgroup costs ~1 ms (the scheduler's groups):
+            # dyno processes join theirs after they start instead (``join_cpu``)
+            if controller != "cpu":
+                entered.append((parent / path.name / "tasks", parent.parent / "tasks"))
         done: list[Path] = []
         try:
             for inside, _ in entered:
@@ -165,6 +168,17 @@ class Cgroups:
             for inside, outside in entered:
                 if inside in done:
                     outside.write_text(tid)
+
+    def join_cpu(self, dyno_id: str, pids: Iterable[int]) -> None:
+        """Move those of ``pids`` not in the dyno's cpu cgroup yet into it (so its size's
+        CPU shares apply); processes that are gone meanwhile are skipped."""
+        cpu = self.resource_path("cpu", dyno_id)
+        if cpu is None:
+            return
+        inside = set(self.pids(cpu))
+        for pid in set(pids) - inside:
+            with contextlib.suppress(OSError):
+                (cpu / "cgroup.procs").write_text(str(pid))
 
     @staticmethod
     def pids(path: Path) -> list[int]:
