@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -35,11 +37,9 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     if scheme.lower() == "basic" and credentials:
-        import base64
-
         try:
             decoded = base64.b64decode(credentials).decode()
-        except ValueError:
+        except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("Invalid credentials provided.") from None
         return decoded.partition(":")[2]
     raise Unauthorized("No credentials provided: send `Authorization: Bearer TOKEN`.")
