@@ -138,13 +138,15 @@ class Platform:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
-        await self.supervisor.shutdown()
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        await self.drains.stop()
-        await asyncio.to_thread(self.registry.stopped, self.server)
-        await asyncio.to_thread(self.close)
+        try:
+            await self.supervisor.shutdown()
+            for task in self._background:
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
+            await self.drains.stop()
+            await asyncio.to_thread(self.registry.stopped, self.server)
+        finally:
+            await asyncio.to_thread(self.close)
 
     def close(self) -> None:
         self.router.close()
