@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import socketserver
@@ -61,6 +62,10 @@ class SyslogReceiver:
 
     def close(self) -> None:
         self._closed = True
+        # close() alone leaves a blocked accept() listening (the kernel keeps the socket):
+        # shutdown wakes it, so the port really stops accepting
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
 
 
