@@ -62,7 +62,8 @@ def test_the_raw_protocol_sends_the_banner_alone_first(api: Api, ca: Path) -> No
     api.create_app("raw")
     client = Client(attach(api, "raw", "echo right away")["attach_url"], ca, framed=False)
     first = client.read_some()
-    assert first.endswith(b"\r\n") and first.count(b"\n") == 1
+    assert first.endswith(b"\r\n")
+    assert first.count(b"\n") == 1
     assert not first.startswith(wire.BANNER_PREFIX.encode())
     client.banner, client.output = first, bytearray()
     assert client.read_to_end() == b"right away\r\n"
@@ -121,7 +122,8 @@ def test_a_secret_works_once(api: Api, ca: Path) -> None:
     first = Client(url, ca)
     first.read_banner()
     second = Client(url, ca)
-    assert second.read_banner() == b"" and second.closed
+    assert second.read_banner() == b""
+    assert second.closed
     first.send(b"it\n")
     assert b"got it" in first.read_to_end()
 
@@ -141,7 +143,8 @@ def test_a_client_that_never_connects(
     ca = server.platform.rendezvous.tls.ca
     assert ca is not None
     late = Client(url, ca)
-    assert late.read_banner() == b"" and late.closed
+    assert late.read_banner() == b""
+    assert late.closed
 
 
 def test_a_run_that_ended_before_anyone_connected_keeps_its_status(
@@ -213,7 +216,8 @@ def test_an_idle_connection_is_closed_and_the_dyno_hung_up(
     client.read_to_end()
     assert client.output == b"ready\r\n"
     assert client.status is None
-    assert client.notices and "no input and no output for 1 seconds" in client.notices[0]
+    assert client.notices
+    assert "no input and no output for 1 seconds" in client.notices[0]
     ended = api.wait_ended("idle", "run.1")
     assert (ended["exit_status"], ended["stop_reason"]) == (129, "hangup")
 
@@ -232,9 +236,7 @@ def test_input_and_output_keep_a_session_from_going_idle(
     assert client.status == 0
 
 
-def test_a_slow_client_gets_every_byte_while_the_server_serves_others(
-    api: Api, ca: Path
-) -> None:
+def test_a_slow_client_gets_every_byte_while_the_server_serves_others(api: Api, ca: Path) -> None:
     api.create_app("slow")
     size = 32_000_000  # more than the kernel's socket buffers hold
     command = f"head -c {size} /dev/zero | tr '\\0' x; echo; echo done"
@@ -246,7 +248,8 @@ def test_a_slow_client_gets_every_byte_while_the_server_serves_others(
     api.run("slow", "echo meanwhile")
     api.wait_ended("slow", "run.2")
     output = client.read_to_end()
-    assert len(output) == size + len(b"\ndone\n") and output.endswith(b"x\ndone\n")
+    assert len(output) == size + len(b"\ndone\n")
+    assert output.endswith(b"x\ndone\n")
     assert client.status == 0
 
 

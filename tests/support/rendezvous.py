@@ -15,13 +15,17 @@ from tests.support.api import Api
 
 def split_url(url: str) -> tuple[str, int, str]:
     parts = urllib.parse.urlsplit(url)
-    assert parts.scheme == "rendezvous" and parts.hostname and parts.port, url
+    assert parts.scheme == "rendezvous", url
+    assert parts.hostname, url
+    assert parts.port, url
     return parts.hostname, parts.port, parts.path[1:]
 
 
 def tls_socket(host: str, port: int, ca: Path, timeout: float = 30) -> ssl.SSLSocket:
     context = ssl.create_default_context(cafile=str(ca))
-    return context.wrap_socket(socket.create_connection((host, port), timeout), server_hostname=host)
+    return context.wrap_socket(
+        socket.create_connection((host, port), timeout), server_hostname=host
+    )
 
 
 class Client:
