@@ -284,9 +284,10 @@ class Bridge:
             self.stdin = None
             self._out += wire.frame(wire.END)
             return
-        if self.raw_terminal and data == CTRL_C:
+        if self.raw_terminal and data and not data.strip(CTRL_C):
+            # a slow reader may get several presses in one read
             now = time.monotonic()
-            self._presses = [t for t in self._presses if t > now - 1.0] + [now]
+            self._presses = [t for t in self._presses if t > now - 1.0] + [now] * len(data)
             if len(self._presses) >= FORCE_DISCONNECT_PRESSES:
                 self.forced = True
                 return
