@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from runoff.dynos import wire
+from runoff.dynos import certs, wire
 from tests.support.api import Api, wait_for
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, ServerProcess
 from tests.support.rendezvous import Client, attach, split_url, tls_socket
 from tests.support.slugs import deploy
 
@@ -311,3 +311,26 @@ def test_shutdown_does_not_wait_for_clients_that_never_came(
     second = Api(server_factory().url, "test-admin-token")
     ended = second.dyno("shutdown", "run.1")
     assert (ended["exit_status"], ended["outcome"]) == (0, "succeeded")
+
+
+def test_a_configured_certificate_replaces_the_generated_one(
+    server_factory: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    own = certs.generated(tmp_path / "own", "127.0.0.1")  # as if from the operator's own CA
+    assert own.ca is not None
+    server = server_factory(rendezvous_cert=own.cert, rendezvous_key=own.key)
+    assert server.platform.rendezvous.tls.ca is None
+    api = Api(server.url, "test-admin-token")
+    api.create_app("owncert")
+    dyno = attach(api, "owncert", "echo with my certificate")
+    assert dyno["attach_fingerprint"] == own.fingerprint()
+    assert Client(dyno["attach_url"], own.ca).read_to_end() == b"with my certificate\r\n"
+    assert not (server.settings.data_dir / "tls").exists()
+
+
+def test_the_server_prints_where_its_ca_is(tmp_path: Path, database_url: str) -> None:
+    server = ServerProcess(tmp_path / "data", database_url).start()
+    server.terminate()
+    ca = tmp_path / "data" / "tls" / "ca.pem"
+    assert ca.exists()
+    assert f"export NODE_EXTRA_CA_CERTS={ca}" in server.log.read_text()
