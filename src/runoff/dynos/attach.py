@@ -6,9 +6,10 @@ does, its output waits in the kernel (the pty or pipe fills, then the process bl
 - ``WAITING``: nobody has connected yet. The secret expires after the attach timeout:
   ``unclaimed`` is called (the dyno manager logs R13 and stops the dyno if it still runs).
 - ``ATTACHED``: output flows to the client, input to the process, window sizes to the pty.
-  The session ends when the dyno's end is recorded (``finish`` sends the exit status and closes
-  the connection), or when the client goes away or stays idle (no input and no output) for the
-  idle timeout: then ``hangup`` is called (SIGHUP to the dyno, which may trap it).
+  The session ends when the dyno has ended and its output reached the client (``finish``
+  sends the exit status and closes the connection; the record follows at once), or when the
+  client goes away or stays idle (no input and no output) for the idle timeout: then
+  ``hangup`` is called (SIGHUP to the dyno, which may trap it).
 - ``DETACHED``: the session is over; output still produced is read and discarded, so a process
   that traps SIGHUP is not blocked writing to a terminal nobody reads.
 """
@@ -137,8 +138,8 @@ class Attachment:
                 wait.cancel()
 
     def finish(self, status: int) -> None:
-        """The dyno's end is recorded: send the exit status (runoff's clients) and close the
-        connection; release the terminal."""
+        """The dyno has ended and its output is drained: send the exit status (runoff's
+        clients) and close the connection; release the terminal."""
         conn = self._conn
         if self.phase is Phase.ATTACHED and conn is not None:
             conn.send_exit(status)

@@ -252,6 +252,7 @@ class Supervisor:
         stop_reason = None
         if running.attachment is not None:
             stop_reason = await self._drain_attached(running, forced)
+            running.attachment.finish(status)  # the client need not wait for the bookkeeping
         else:
             try:
                 await asyncio.wait_for(running.eof.wait(), DRAIN_TIMEOUT)
@@ -272,8 +273,6 @@ class Supervisor:
                 dyno, exit_status=status, outcome=outcome, stop_reason=stop_reason
             )
         )
-        if running.attachment is not None:
-            running.attachment.finish(status)
         del self._running[dyno.id]
         running.finished.set()
         ended = await asyncio.to_thread(self._store.get, dyno.id)
