@@ -48,7 +48,7 @@ def main() -> None:
         "bash -c true (local baseline)": ["bash", "-c"],
     }
     samples: dict[str, list[float]] = {name: [] for name in variants}
-    with Server(RUNOFF_RENDEZVOUS_PORT="0") as server:
+    with Server() as server:
         Client(server.url).call("POST", "/apps", {"name": "bench-at"})
         env = {**os.environ, "RUNOFF_API_URL": server.url, "RUNOFF_API_KEY": TOKEN}
         for _ in range(3):  # warm-up

@@ -66,6 +66,7 @@ class Server:
             "RUNOFF_DATA_DIR": str(Path(self.tmp.name) / "data"),
             "RUNOFF_ADMIN_TOKEN": TOKEN,
             "RUNOFF_PORT": str(self.port),
+            "RUNOFF_RENDEZVOUS_PORT": "0",  # attached runs: any free port, no clash
             "RUNOFF_ONEOFF_LIMIT": "10000",
             **env,
         }
@@ -78,7 +79,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Server:
-        log = open(Path(self.tmp.name) / "server.log", "wb")  # noqa: SIM115
+        log = open(Path(self.tmp.name) / "server.log", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runoff.server"], env=self.env, stdout=log, stderr=log
         )

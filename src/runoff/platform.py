@@ -134,11 +134,13 @@ class Platform:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
-        await self.rendezvous.stop_accepting()
-        await self.supervisor.shutdown()
-        await self.rendezvous.close()
-        await asyncio.to_thread(self.registry.stopped, self.server)
-        await asyncio.to_thread(self.close)
+        try:
+            await self.rendezvous.stop_accepting()
+            await self.supervisor.shutdown()
+            await self.rendezvous.close()
+            await asyncio.to_thread(self.registry.stopped, self.server)
+        finally:
+            await asyncio.to_thread(self.close)
 
     def close(self) -> None:
         self.router.close()
