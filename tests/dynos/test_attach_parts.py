@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import subprocess
@@ -14,7 +15,7 @@ from cryptography import x509
 from runoff.cli.attach import CrLf
 from runoff.dynos import certs, wire
 from runoff.dynos.attach import EXIT_MARKER_SUFFIX, split_exit_marker, with_exit_marker
-from runoff.dynos.rendezvous import advertised_host
+from runoff.dynos.rendezvous import RendezvousServer, advertised_host
 from runoff.dynos.tty import Window, window_from_env
 from runoff.settings import Settings, SettingsError
 
@@ -154,3 +155,18 @@ def test_rendezvous_settings() -> None:
         Settings.from_env({"RUNOFF_RENDEZVOUS_CERT": "/tmp/cert.pem"})
     with pytest.raises(SettingsError, match="RUNOFF_ATTACH_TIMEOUT_SECONDS"):
         Settings.from_env({"RUNOFF_ATTACH_TIMEOUT_SECONDS": "soon"})
+
+
+def test_a_taken_rendezvous_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        server = RendezvousServer(
+            tls=certs.generated(tmp_path, "127.0.0.1"),
+            bind_host="127.0.0.1",
+            port=taken.getsockname()[1],
+            public_host="127.0.0.1",
+            handshake_seconds=1,
+        )
+        with pytest.raises(OSError, match="RUNOFF_RENDEZVOUS_PORT"):
+            asyncio.run(server.start())

@@ -141,14 +141,22 @@ class RendezvousServer:
         return port
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._handle,
-            self._bind_host,
-            self._port,
-            ssl=self.tls.context(),
-            ssl_handshake_timeout=self._handshake_seconds,
-            reuse_address=True,
-        )
+        """Listen; an ``OSError`` naming the setting if the port cannot be had."""
+        try:
+            self._server = await asyncio.start_server(
+                self._handle,
+                self._bind_host,
+                self._port,
+                ssl=self.tls.context(),
+                ssl_handshake_timeout=self._handshake_seconds,
+                reuse_address=True,
+            )
+        except OSError as exc:
+            raise OSError(
+                exc.errno,
+                f"cannot listen for attached runs on {self._bind_host}:{self._port} "
+                f"({exc.strerror}); choose another port with RUNOFF_RENDEZVOUS_PORT",
+            ) from None
 
     def expect(self, attachment: Attachment, name: str, timeout: float) -> str:
         """A new single-use secret for ``attachment``; it expires after ``timeout`` seconds."""
