@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,3 +88,21 @@ def test_a_tty_session_in_a_real_terminal(api: Api, env: dict[str, str]) -> None
     child.close()
     ended = api.wait_ended("terminal", "run.1")
     assert (ended["exit_status"], ended["outcome"]) == (3, "failed")
+
+
+def test_four_ctrl_c_disconnect_and_the_dyno_gets_sighup(api: Api, env: dict[str, str]) -> None:
+    api.create_app("ctrlc")
+    child = pexpect.spawn(
+        heroku_binary(),
+        ["run", "-a", "ctrlc", "trap '' INT; echo rea''dy; sleep 100"],
+        env={**env, "TERM": "xterm"},
+        timeout=60,
+    )
+    child.expect("ready")
+    for _ in range(4):  # apart: the Heroku CLI counts only reads that are one Ctrl-C alone
+        child.sendcontrol("c")
+        time.sleep(0.15)
+    child.expect(pexpect.EOF)
+    child.close()
+    ended = api.wait_ended("ctrlc", "run.1")
+    assert (ended["exit_status"], ended["stop_reason"]) == (129, "hangup")
