@@ -49,15 +49,17 @@ def _terminal_size(fd: int) -> tuple[int, int] | None:
 
 
 def _payload(ctx: Context, command: str, stdout: int, env: dict[str, str]) -> dict[str, object]:
-    """The create request, as the Heroku CLI sends it: TERM, and the window if stdout is one."""
+    """The create request, as the Heroku CLI sends it: TERM, and the window if stdout is one
+    (values given with ``--env`` win)."""
     args = ctx.args
     env = dict(env)
     term = ctx.env.get("TERM")
     if term:
-        env["TERM"] = term
+        env.setdefault("TERM", term)
     size = _terminal_size(stdout)
     if size is not None:
-        env["LINES"], env["COLUMNS"] = str(size[0]), str(size[1])
+        env.setdefault("LINES", str(size[0]))
+        env.setdefault("COLUMNS", str(size[1]))
     payload: dict[str, object] = {"command": command, "attach": True, "env": env}
     if args.no_tty:
         payload["force_no_tty"] = True
@@ -67,8 +69,8 @@ def _payload(ctx: Context, command: str, stdout: int, env: dict[str, str]) -> di
     return payload
 
 
-def _timed_out(ctx: Context, reason: str, hint: str) -> int:
-    ctx.err("", TIMED_OUT, f"  {reason}", f"  {hint}")
+def _timed_out(ctx: Context, reason: str, hint: str, *, status_line: bool) -> int:
+    ctx.err(*([""] if status_line else []), TIMED_OUT, f"  {reason}", f"  {hint}")
     return 1
 
 
@@ -135,7 +137,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
         dyno = client.post("apps", app, "dynos", payload=payload)
     except Unreachable as error:
-        return _timed_out(ctx, error.message, "check the API URL and that its port is reachable.")
+        hint = "check the API URL and that its port is reachable from here."
+        return _timed_out(ctx, error.message, hint, status_line=False)
     name = dyno.get("name") or "the dyno"
     url = dyno.get("attach_url")
     if not isinstance(url, str):
@@ -146,7 +149,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
         session = attach.connect(url, dyno.get("attach_fingerprint"), timeout)
     except attach.Unreachable as error:
-        return _timed_out(ctx, error.message, _port_hint(url))
+        return _timed_out(ctx, error.message, _port_hint(url), status_line=True)
     except attach.AttachError as error:
         ctx.err("", f"runoff: {error.message}")
         return 1
