@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -197,3 +199,18 @@ def test_a_certificate_other_than_the_pinned_one_is_refused(
     done = run({**cli_env, "RUNOFF_API_URL": fake_api.url}, "--", "true")
     assert done.returncode == 1
     assert "certificate is not the one the API named" in done.stderr.decode()
+
+
+def test_sigterm_to_runoff_restores_the_terminal_and_hangs_up(
+    cli_env: dict[str, str], api: Api
+) -> None:
+    child = spawn(cli_env, "--", "echo rea''dy; sleep 100")
+    child.expect("ready")
+    assert not termios.tcgetattr(child.child_fd)[3] & termios.ICANON  # raw while attached
+    child.kill(signal.SIGTERM)
+    child.expect(pexpect.EOF)
+    assert termios.tcgetattr(child.child_fd)[3] & termios.ICANON
+    child.close()
+    assert child.exitstatus == 143
+    ended = api.wait_ended("term", "run.1")
+    assert (ended["exit_status"], ended["stop_reason"]) == (129, "hangup")

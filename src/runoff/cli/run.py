@@ -96,10 +96,11 @@ class _Terminal:
         self.fd = fd
         self.raw = raw
         self._saved: list[Any] | None = None
+        self._handlers: dict[int, Any] = {}
 
     def __enter__(self) -> _Terminal:
         for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, _exit_on_signal)
+            self._handlers[sig] = signal.signal(sig, _exit_on_signal)
         if self.raw:
             self._saved = termios.tcgetattr(self.fd)
             tty.setraw(self.fd, termios.TCSANOW)
@@ -108,8 +109,8 @@ class _Terminal:
     def __exit__(self, *_: object) -> None:
         if self._saved is not None:
             termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
+        for sig, handler in self._handlers.items():
+            signal.signal(sig, handler)
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
