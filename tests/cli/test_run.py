@@ -214,3 +214,14 @@ def test_sigterm_to_runoff_restores_the_terminal_and_hangs_up(
     assert child.exitstatus == 143
     ended = api.wait_ended("term", "run.1")
     assert (ended["exit_status"], ended["stop_reason"]) == (129, "hangup")
+
+
+def test_the_run_command_loads_no_server_code() -> None:
+    code = (
+        "import sys, runoff.cli.main, runoff.cli.run\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'starlette', 'uvicorn', 'psycopg', 'cryptography', 'asyncio', 'typing',"
+        " 'dataclasses') or m.startswith(('runoff.web', 'runoff.store', 'runoff.dynos.'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['runoff.dynos.wire']"  # the frame format, stdlib only
