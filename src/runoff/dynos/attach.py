@@ -254,7 +254,7 @@ class Attachment:
             for kind, payload in messages:
                 if kind == wire.INPUT:
                     await self._write_input(payload)
-                elif kind == wire.WINDOW:
+                elif kind == wire.WINDOW and len(payload) == wire.WINDOW_SIZE.size:
                     rows, cols = wire.WINDOW_SIZE.unpack(payload)
                     with contextlib.suppress(OSError):
                         self._stdio.resize(Window(rows or 1, cols or 1))
