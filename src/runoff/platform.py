@@ -24,6 +24,7 @@ from runoff.clock import Clock, SystemClock
 from runoff.dynos.cgroups import Cgroups
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
+from runoff.dynos.rendezvous import RendezvousServer, advertised_host, tls_files
 from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Supervisor
@@ -65,6 +66,7 @@ class Platform:
             clock=self.clock,
             grace_seconds=settings.stop_grace_seconds,
         )
+        self.rendezvous = self._rendezvous(settings)
         self.dynos = DynoService(
             settings=settings,
             store=self.dyno_store,
@@ -72,8 +74,21 @@ class Platform:
             releases=self.releases,
             slugs=self.slugs,
             server_id=self.server.id,
+            rendezvous=self.rendezvous,
         )
         self._heartbeat: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def _rendezvous(settings: Settings) -> RendezvousServer:
+        host = advertised_host(settings.host, settings.rendezvous_host)
+        tls = tls_files(settings.data_dir, host, settings.rendezvous_cert, settings.rendezvous_key)
+        return RendezvousServer(
+            tls=tls,
+            bind_host=settings.host,
+            port=settings.rendezvous_port,
+            public_host=host,
+            handshake_seconds=settings.attach_handshake_seconds,
+        )
 
     # lifecycle -------------------------------------------------------------------------------
     def bootstrap(self) -> str | None:
@@ -90,6 +105,7 @@ class Platform:
         loop = asyncio.get_running_loop()
         self.router.attach_loop(loop)
         self.supervisor.start(loop)
+        await self.rendezvous.start()
         lost = await asyncio.to_thread(
             reconcile,
             registry=self.registry,
@@ -119,7 +135,9 @@ class Platform:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         try:
+            await self.rendezvous.stop_accepting()
             await self.supervisor.shutdown()
+            await self.rendezvous.close()
             await asyncio.to_thread(self.registry.stopped, self.server)
         finally:
             await asyncio.to_thread(self.close)

@@ -32,6 +32,7 @@ def test_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
         "admin_token": ADMIN_TOKEN,
         "port": free_port(),
         "stop_grace_seconds": 3.0,
+        "rendezvous_port": 0,
     }
     values.update(overrides)
     return base.with_overrides(**values)
@@ -95,6 +96,7 @@ class ServerProcess:
             "RUNOFF_ADMIN_TOKEN": ADMIN_TOKEN,
             "RUNOFF_PORT": str(self.port),
             "RUNOFF_STOP_GRACE_SECONDS": "2",
+            "RUNOFF_RENDEZVOUS_PORT": "0",
             **env,
         }
         self.argv = [sys.executable, "-m", "runoff.server"]

@@ -34,6 +34,18 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _attached_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-tty", action="store_true", help="no terminal: plain pipes, binary-safe (scripts)"
+    )
+    parser.add_argument(
+        "--no-exit-code",
+        action="store_true",
+        help="exit 0 whatever the dyno's exit status (default: exit with it)",
+    )
+    _run_arguments(parser)
+
+
 def _restart_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("dyno", nargs="?", metavar="DYNO", help="one dyno, e.g. web.1")
@@ -41,6 +53,28 @@ def _restart_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(commands: CommandSet) -> None:
+    commands.add(
+        "run",
+        run_attached,
+        "run a one-off process attached to this terminal",
+        arguments=_attached_arguments,
+        description=(
+            "Run COMMAND in a one-off dyno attached to this terminal: its input, output and\n"
+            "window size are yours (a pty, unless --no-tty), Ctrl-C goes to the dyno, and\n"
+            "runoff exits with the dyno's exit status. Ctrl-C four times within a second\n"
+            "disconnects; a disconnected dyno gets SIGHUP. Only the dyno's start and end go\n"
+            "to the app's logs. The command is sent as with run:detached.\n"
+            "It connects to the server's rendezvous port (TLS, 5001 by default); if that\n"
+            "takes longer than $RUNOFF_RUN_TIMEOUT seconds (default 20) it prints\n"
+            "'Timeout awaiting process'."
+        ),
+        app=True,
+        examples=[
+            "runoff run -a myapp bash",
+            "runoff run -a myapp -- python manage.py shell",
+            "echo 'puts 1' | runoff run -a myapp --no-tty ruby",
+        ],
+    )
     commands.add(
         "run:detached",
         run_detached,
@@ -108,13 +142,21 @@ def parse_env(values: list[str]) -> dict[str, str]:
     return env
 
 
-def command_text(words: list[str]) -> str:
+def command_text(
+    words: list[str], usage: str = "runoff run:detached [options] -- COMMAND..."
+) -> str:
     """A single argument as is; several joined with shell quoting (``shlex.join``)."""
     if words[:1] == ["--"]:
         words = words[1:]
     if not words:
-        raise UsageError("no command given: runoff run:detached [options] -- COMMAND...")
+        raise UsageError(f"no command given: {usage}")
     return words[0] if len(words) == 1 else shlex.join(words)
+
+
+def run_attached(args: argparse.Namespace, ctx: Context) -> int:
+    from runoff.cli import run  # the TLS client and terminal handling load only for ``run``
+
+    return run.run(args, ctx)
 
 
 def run_detached(args: argparse.Namespace, ctx: Context) -> int:

@@ -50,6 +50,7 @@ class StopReason(Enum):
     LOST = "lost"  # the server died while the dyno ran; found at the next start
     APP_DELETED = "app_deleted"
     HANGUP = "hangup"  # attached client went away
+    ATTACH_TIMEOUT = "attach_timeout"  # nobody attached to a `run` dyno in time (R13)
     MEMORY = "memory"  # R15
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from runoff.apps.model import App, Release
@@ -12,10 +12,13 @@ from runoff.apps.procfile import resolve_command
 from runoff.apps.releases import ReleaseService
 from runoff.apps.slugs import SlugService
 from runoff.dynos import sizes
-from runoff.dynos.model import Dyno, StopReason
+from runoff.dynos.attach import Attachment, AttachPoint, split_exit_marker
+from runoff.dynos.model import Dyno, State, StopReason
+from runoff.dynos.rendezvous import RendezvousServer
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Launch, Supervisor
-from runoff.errors import BadRequest, Invalid, NotFound
+from runoff.dynos.tty import window_from_env
+from runoff.errors import BadRequest, Invalid, NotFound, Unavailable
 from runoff.settings import Settings
 
 DYNO_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
@@ -94,6 +97,7 @@ class DynoService:
         releases: ReleaseService,
         slugs: SlugService,
         server_id: str,
+        rendezvous: RendezvousServer | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -101,15 +105,18 @@ class DynoService:
         self._releases = releases
         self._slugs = slugs
         self._server_id = server_id
+        self._rendezvous = rendezvous
 
-    async def create(self, app: App, request: CreateRequest) -> Dyno:
-        """Record a one-off dyno (durably, before anything runs) and start it."""
-        if request.attach:
-            raise Invalid("attach: true is not supported yet; use attach: false (run:detached)")
+    async def create(
+        self, app: App, request: CreateRequest, attachment: Attachment | None = None
+    ) -> Dyno:
+        """Record a one-off dyno (durably, before anything runs) and start it; with
+        ``attachment``, on that terminal instead of the logs."""
 
         def prepare() -> Launch:
             release = self._releases.current(app.id)
-            command = resolve_command(request.command, release.process_types if release else {})
+            types = release.process_types if release else {}
+            command = resolve_command(request.command, types)
             dyno = self._store.create(
                 app_id=app.id,
                 release_id=release.id if release else None,
@@ -126,9 +133,33 @@ class DynoService:
             tree = None
             if release is not None and release.slug_id is not None:
                 tree = self._slugs.tree(release.slug_id)
-            return Launch(dyno, command, dyno_env(release, request.env, dyno.name), tree)
+            env = dyno_env(release, request.env, dyno.name)
+            return Launch(dyno, command, env, tree, attachment)
 
         return await self._supervisor.launch(prepare)
+
+    async def create_attached(self, app: App, request: CreateRequest) -> tuple[Dyno, AttachPoint]:
+        """Start a one-off dyno on a terminal (a pty unless ``force_no_tty``) and make the
+        single-use rendezvous URL its client connects to."""
+        if self._rendezvous is None:
+            raise Unavailable("This server does not accept attached runs; use run:detached.")
+        # ``heroku run -x`` adds a marker echo; the record keeps the command as the user typed it
+        command, marker = split_exit_marker(request.command)
+        attachment = Attachment(
+            tty=not request.force_no_tty,
+            window=window_from_env(request.env),
+            exit_marker=marker,
+            idle_seconds=self._settings.attach_idle_seconds,
+        )
+        dyno = await self.create(app, replace(request, command=command), attachment)
+        if dyno.state is State.CRASHED:
+            raise Unavailable(
+                f"{dyno.name} could not start; see `runoff logs -a {app.name} -d {dyno.name}`"
+            )
+        secret = self._rendezvous.expect(
+            attachment, dyno.name, self._settings.attach_timeout_seconds
+        )
+        return dyno, AttachPoint(self._rendezvous.url(secret), self._rendezvous.fingerprint)
 
     def list(self, app: App) -> list[Dyno]:
         return self._store.running(app.id)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runoff.clock import Clock
+from runoff.dynos.attach import Attachment
 from runoff.dynos.cgroups import Cgroups
 from runoff.dynos.model import Dyno, Outcome, State, StopReason, outcome_for
 from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
@@ -50,6 +51,7 @@ class Running:
     eof: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    attachment: Attachment | None = None  # attached (``run``): its terminal, not the logs
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Launch:
     command: str
     env: dict[str, str]
     slug_tree: Path | None
+    attachment: Attachment | None = None
 
 
 class Supervisor:
@@ -130,12 +133,13 @@ class Supervisor:
         app_dir = self._workspaces.create(dyno.id, launch.slug_tree)
         env = {**launch.env, "HOME": str(app_dir), MARKER: dyno.id}
         cgroup = self._cgroups.create(dyno.id)
+        start = launch.attachment.spawn if launch.attachment is not None else spawn
         try:
             if cgroup is None:
-                proc = spawn(launch.command, cwd=app_dir, env=env)
+                proc = start(launch.command, cwd=app_dir, env=env)
             else:
                 with self._cgroups.entered(cgroup) as born_inside:
-                    proc = spawn(launch.command, cwd=app_dir, env=env)
+                    proc = start(launch.command, cwd=app_dir, env=env)
                 if not born_inside:
                     with contextlib.suppress(OSError):  # it may already have exited
                         self._cgroups.add(cgroup, proc.pid)
@@ -145,14 +149,18 @@ class Supervisor:
                 self._cgroups.remove(cgroup)
             raise
         pidfd = os.pidfd_open(proc.pid)
-        assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        os.set_blocking(fd, False)
+        fd = -1  # an attached dyno's output goes to its attachment
+        if launch.attachment is None:
+            assert proc.stdout is not None
+            fd = proc.stdout.fileno()
+            os.set_blocking(fd, False)
         now = self._clock.now_us()
         self._store.transition(dyno, State.UP, {"pid": proc.pid, "up_at": now})
         self._router.platform(dyno.app_id, dyno.name, "State changed from starting to up")
         up = replace(dyno, state=State.UP, up_at=now, updated_at=now)
-        return Running(dyno=up, proc=proc, pidfd=pidfd, fd=fd, cgroup=cgroup)
+        return Running(
+            dyno=up, proc=proc, pidfd=pidfd, fd=fd, cgroup=cgroup, attachment=launch.attachment
+        )
 
     async def _start_failed(self, dyno: Dyno, exc: OSError) -> Dyno:
         self._router.platform(
@@ -170,7 +178,15 @@ class Supervisor:
         return await asyncio.to_thread(self._store.get, dyno.id)
 
     def _watch(self, running: Running) -> None:
-        self.loop.add_reader(running.fd, self._on_output, running)
+        if running.attachment is not None:
+            dyno_id = running.dyno.id
+            running.attachment.watch(
+                self.loop,
+                hangup=lambda: self.hangup(dyno_id),
+                unclaimed=lambda: self.unclaimed(dyno_id),
+            )
+        else:
+            self.loop.add_reader(running.fd, self._on_output, running)
         self.loop.add_reader(running.pidfd, self._on_exit, running)
         ttl = running.dyno.ttl_seconds
         running.timers.append(
@@ -235,11 +251,16 @@ class Supervisor:
             await self._wait_until_empty(running)
         else:
             await asyncio.to_thread(self._kill_all, running)
-        try:
-            await asyncio.wait_for(running.eof.wait(), DRAIN_TIMEOUT)
-        except TimeoutError:
-            self.loop.remove_reader(running.fd)
-            self._emit_partial(running)
+        stop_reason = None
+        if running.attachment is not None:
+            stop_reason = await self._drain_attached(running, forced)
+            running.attachment.finish(status)  # the client need not wait for the bookkeeping
+        else:
+            try:
+                await asyncio.wait_for(running.eof.wait(), DRAIN_TIMEOUT)
+            except TimeoutError:
+                self.loop.remove_reader(running.fd)
+                self._emit_partial(running)
         if running.proc.stdout is not None:
             running.proc.stdout.close()
         for timer in running.timers:
@@ -247,10 +268,12 @@ class Supervisor:
         if not forced:
             self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")
         await self._router.aflush()
-        outcome = outcome_for(status, forced)
+        outcome = outcome_for(status, forced or stop_reason is not None)
         await asyncio.to_thread(self._cleanup, running)
         await asyncio.to_thread(
-            lambda: self._store.record_end(dyno, exit_status=status, outcome=outcome)
+            lambda: self._store.record_end(
+                dyno, exit_status=status, outcome=outcome, stop_reason=stop_reason
+            )
         )
         del self._running[dyno.id]
         running.finished.set()
@@ -356,3 +379,39 @@ class Supervisor:
         for running in list(self._running.values()):
             log.error("dyno %s did not end in time at shutdown; killing it", running.dyno.name)
             await asyncio.to_thread(self._kill_all, running)
+
+    # attached dynos --------------------------------------------------------------------------
+    async def _drain_attached(self, running: Running, forced: bool) -> str | None:
+        """Let the output reach the client; the stop reason if the hangup ended the dyno."""
+        assert running.attachment is not None
+        await running.attachment.drain(forced)
+        if not forced and running.attachment.hung_up and running.proc.returncode == -signal.SIGHUP:
+            return StopReason.HANGUP.value
+        return None
+
+    def hangup(self, dyno_id: str) -> None:
+        """The attached client went away: SIGHUP to every process of the dyno.
+
+        A process that traps it runs on until it exits or its TTL ends.
+        """
+        running = self._running.get(dyno_id)
+        if running is None or running.proc.returncode is not None or running.stop_reason:
+            return
+        dyno = running.dyno
+        self._router.platform(dyno.app_id, dyno.name, "Stopping all processes with SIGHUP")
+        pids = self._pids
+        self._spawn_task(
+            asyncio.to_thread(lambda: signal_all(pids(running), signal.SIGHUP)), f"hangup {dyno_id}"
+        )
+
+    def unclaimed(self, dyno_id: str) -> None:
+        """Nobody attached in time: log R13 and stop the dyno if it still runs."""
+        running = self._running.get(dyno_id)
+        if running is None:
+            return
+        dyno = running.dyno
+        self._router.platform(
+            dyno.app_id, dyno.name, "Error R13 (Attach error) -> Failed to attach to process"
+        )
+        if running.proc.returncode is None:
+            self._stop_soon(dyno_id, StopReason.ATTACH_TIMEOUT)

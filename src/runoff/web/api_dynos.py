@@ -17,7 +17,11 @@ async def create_dyno(request: Request) -> Response:
     _, app = await app_for(request, Need.WRITE_PROTECTED)
     plat = platform(request)
     body = await json_body(request)
-    dyno = await plat.dynos.create(app, parse_create(body, plat.settings.default_ttl_seconds))
+    create = parse_create(body, plat.settings.default_ttl_seconds)
+    if create.attach:
+        dyno, attach = await plat.dynos.create_attached(app, create)
+        return respond(render.dyno(dyno, app.name, attach), status=201)
+    dyno = await plat.dynos.create(app, create)
     return respond(render.dyno(dyno, app.name), status=201)
 
 

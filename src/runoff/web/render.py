@@ -7,6 +7,7 @@ from typing import Any
 from runoff.apps.model import App, Release, Slug
 from runoff.auth.model import Authorization, User
 from runoff.clock import iso
+from runoff.dynos.attach import AttachPoint
 from runoff.dynos.model import Dyno
 
 REGION = {"id": "00000000-0000-0000-0000-000000000001", "name": "local"}
@@ -104,15 +105,16 @@ def slug(found: Slug) -> dict[str, Any]:
     }
 
 
-def dyno(found: Dyno, app_name: str) -> dict[str, Any]:
-    return {
+def dyno(found: Dyno, app_name: str, attach: AttachPoint | None = None) -> dict[str, Any]:
+    """``attach`` only in the answer to the create request: its secret is single-use."""
+    rendered = {
         "id": found.id,
         "name": found.name,
         "type": found.type,
         "command": found.command,
         "size": found.size,
         "state": found.state.value,
-        "attach_url": None,
+        "attach_url": attach.url if attach else None,
         "app": {"id": found.app_id, "name": app_name},
         "release": {"id": found.release_id, "version": found.release_version},
         "created_at": iso(found.created_at),
@@ -126,6 +128,9 @@ def dyno(found: Dyno, app_name: str) -> dict[str, Any]:
         "outcome": found.outcome.value if found.outcome else None,
         "stop_reason": found.stop_reason,
     }
+    if attach is not None:
+        rendered["attach_fingerprint"] = attach.fingerprint  # runoff's CLI pins the certificate
+    return rendered
 
 
 def authorization(found: Authorization, owner: User) -> dict[str, Any]:
