@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 from runoff.apps.model import App
+from runoff.apps.release_phase import ReleasePhase
 from runoff.apps.releases import ReleaseService
 from runoff.apps.service import AppService
 from runoff.apps.slugs import SlugService
@@ -22,18 +23,23 @@ from runoff.auth.model import User
 from runoff.auth.service import AuthService
 from runoff.clock import Clock, SystemClock
 from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.cycling import Cycler
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
 from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Supervisor
 from runoff.dynos.workspace import WorkspaceProvider
+from runoff.formation.manager import FormationManager
+from runoff.formation.service import FormationService
+from runoff.formation.store import FormationStore
 from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
 from runoff.servers import HEARTBEAT_SECONDS, ServerRegistry
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
+from runoff.timers import Timers
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +63,7 @@ class Platform:
         self.dyno_store = DynoStore(self.engine, self.clock)
         self.workspaces = WorkspaceProvider(settings.data_dir / "dynos", settings.workspace_mode)
         self.cgroups = Cgroups(settings.cgroups)
+        self.timers = Timers(self.clock)
         self.supervisor = Supervisor(
             store=self.dyno_store,
             router=self.router,
@@ -64,6 +71,7 @@ class Platform:
             cgroups=self.cgroups,
             clock=self.clock,
             grace_seconds=settings.stop_grace_seconds,
+            timers=self.timers,
         )
         self.dynos = DynoService(
             settings=settings,
@@ -73,7 +81,38 @@ class Platform:
             slugs=self.slugs,
             server_id=self.server.id,
         )
+        self._wire_formation()
         self._heartbeat: asyncio.Task[None] | None = None
+
+    def _wire_formation(self) -> None:
+        """The formation manager, daily cycling and the release phase."""
+        self.formation_store = FormationStore(self.engine, self.clock)
+        self.formation_manager = FormationManager(
+            formations=self.formation_store,
+            dynos=self.dyno_store,
+            supervisor=self.supervisor,
+            releases=self.releases,
+            slugs=self.slugs,
+            router=self.router,
+            timers=self.timers,
+            settings=self.settings,
+            server_id=self.server.id,
+        )
+        self.formations = FormationService(
+            self.formation_store, self.releases, self.formation_manager.changed
+        )
+        self.dynos.formation = self.formation_manager
+        self.releases.listeners.append(lambda app, release: self.formation_manager.changed(app.id))
+        self.cycler = Cycler(store=self.dyno_store, supervisor=self.supervisor, timers=self.timers)
+        self.release_phase = ReleasePhase(
+            releases=self.releases,
+            apps=self.apps,
+            dynos=self.dynos,
+            dyno_store=self.dyno_store,
+            supervisor=self.supervisor,
+            router=self.router,
+            timeout_seconds=self.settings.release_phase_timeout_seconds,
+        )
 
     # lifecycle -------------------------------------------------------------------------------
     def bootstrap(self) -> str | None:
@@ -102,6 +141,10 @@ class Platform:
         )
         if lost:
             log.warning("reconciled %d dyno(s) left running by a server that died", len(lost))
+        self.timers.start(loop)
+        self.cycler.start()
+        self.formation_manager.start(loop)
+        await self.release_phase.start(loop)
         self._heartbeat = loop.create_task(self._beat())
 
     async def _beat(self) -> None:
@@ -118,7 +161,11 @@ class Platform:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
+        await self.release_phase.stop()
+        await self.formation_manager.stop()
         await self.supervisor.shutdown()
+        self.cycler.stop()
+        self.timers.stop()
         await asyncio.to_thread(self.registry.stopped, self.server)
         await asyncio.to_thread(self.close)
 
@@ -133,6 +180,7 @@ class Platform:
         return app
 
     async def delete_app(self, app: App) -> None:
+        await asyncio.to_thread(self.formation_store.clear, app.id)  # nothing comes back
         await self.dynos.stop_all(app, StopReason.APP_DELETED)
         slug_ids = await asyncio.to_thread(self.slugs.ids_for, app)
         await asyncio.to_thread(self.apps.delete, app)

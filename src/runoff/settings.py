@@ -70,6 +70,9 @@ class Settings:
     log_session_ttl_seconds: int = 3600
     workspace_mode: str = "auto"
     cgroups: str = "auto"
+    crash_cooldown_seconds: float = 20.0
+    crash_cooldown_max_seconds: float = 1200.0
+    release_phase_timeout_seconds: int = 3600
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -89,6 +92,11 @@ class Settings:
             log_session_ttl_seconds=_int(env, "RUNOFF_LOG_SESSION_TTL_SECONDS", 3600, minimum=1),
             workspace_mode=_choice(env, "RUNOFF_WORKSPACE", "auto", ("auto", "overlay", "copy")),
             cgroups=_choice(env, "RUNOFF_CGROUPS", "auto", ("auto", "on", "off")),
+            crash_cooldown_seconds=_float(env, "RUNOFF_CRASH_COOLDOWN_SECONDS", 20.0),
+            crash_cooldown_max_seconds=_float(env, "RUNOFF_CRASH_COOLDOWN_MAX_SECONDS", 1200.0),
+            release_phase_timeout_seconds=_int(
+                env, "RUNOFF_RELEASE_PHASE_TIMEOUT_SECONDS", 3600, minimum=1
+            ),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -51,6 +51,8 @@ class StopReason(Enum):
     APP_DELETED = "app_deleted"
     HANGUP = "hangup"  # attached client went away
     MEMORY = "memory"  # R15
+    RESTART = "restart"  # ps:restart, or a new release: a formation dyno comes back
+    SCALED_DOWN = "scaled_down"  # ps:scale lowered the quantity, or the type left the Procfile
 
 
 class Event(Enum):

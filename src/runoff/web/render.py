@@ -8,6 +8,7 @@ from runoff.apps.model import App, Release, Slug
 from runoff.auth.model import Authorization, User
 from runoff.clock import iso
 from runoff.dynos.model import Dyno
+from runoff.formation.model import Formation
 
 REGION = {"id": "00000000-0000-0000-0000-000000000001", "name": "local"}
 STACK = {"id": "00000000-0000-0000-0000-000000000002", "name": "runoff-1"}
@@ -149,4 +150,18 @@ def authorization(found: Authorization, owner: User) -> dict[str, Any]:
         "created_at": iso(found.created_at),
         "updated_at": iso(found.updated_at),
         "expires_at": iso(found.expires_at),
+    }
+
+
+def formation(found: Formation, app_name: str) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "app": {"id": found.app_id, "name": app_name},
+        "type": found.type,
+        "command": found.command,
+        "quantity": found.quantity,
+        "size": found.size,
+        "dyno_size": {"id": None, "name": found.size},
+        "created_at": iso(found.created_at),
+        "updated_at": iso(found.updated_at),
     }
