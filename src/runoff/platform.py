@@ -36,6 +36,9 @@ from runoff.formation.store import FormationStore
 from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
+from runoff.scheduler.runner import SchedulerRunner
+from runoff.scheduler.service import SchedulerService
+from runoff.scheduler.store import SchedulerStore
 from runoff.servers import HEARTBEAT_SECONDS, ServerRegistry
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
@@ -113,6 +116,18 @@ class Platform:
             router=self.router,
             timeout_seconds=self.settings.release_phase_timeout_seconds,
         )
+        self.scheduler_store = SchedulerStore(self.engine, self.clock)
+        self.scheduler_runner = SchedulerRunner(
+            store=self.scheduler_store,
+            apps=self.apps,
+            dynos=self.dynos,
+            dyno_store=self.dyno_store,
+            restart=self.formation_manager.restart,
+            stop_dyno=self.formation_manager.stop_dyno,
+            timers=self.timers,
+            server_id=self.server.id,
+        )
+        self.scheduler = SchedulerService(self.scheduler_store, self.scheduler_runner)
 
     # lifecycle -------------------------------------------------------------------------------
     def bootstrap(self) -> str | None:
@@ -145,6 +160,8 @@ class Platform:
         self.cycler.start()
         self.formation_manager.start(loop)
         await self.release_phase.start(loop)
+        dead = await asyncio.to_thread(self.registry.dead, self.server)
+        await self.scheduler_runner.start(loop, [server.id for server in dead])
         self._heartbeat = loop.create_task(self._beat())
 
     async def _beat(self) -> None:
@@ -161,6 +178,7 @@ class Platform:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
+        await self.scheduler_runner.stop()
         await self.release_phase.stop()
         await self.formation_manager.stop()
         await self.supervisor.shutdown()
