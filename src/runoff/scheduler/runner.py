@@ -11,8 +11,10 @@ for each job decides the slots that came due since the job's ``checked_until``:
 - **catch-up rule**: when several slots came due at once — the servers were down, or busy,
   across more than one slot — only the latest runs (late); the earlier ones are recorded as
   ``missed`` and never run;
-- **overlap policy**: if the job's previous run still runs, ``allow`` starts another,
-  ``forbid`` records the slot as ``skipped``, ``replace`` stops the previous one first.
+- **overlap policy**: if an earlier run of the job still runs, ``allow`` starts another,
+  ``forbid`` records the slot as ``skipped``, ``replace`` stops the earlier one first. A run
+  whose time-to-live ends at this slot does not count (it is being cycled), so the policy
+  matters for runs that started late (catch-up) or by hand (``scheduler:run``).
 
 A server that dies between claiming a slot and starting its dyno leaves the run ``starting``;
 the next server to start marks such runs ``lost``.
@@ -26,6 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 
 from runoff.apps.service import AppService
+from runoff.clock import US_PER_SECOND
 from runoff.dynos.model import Dyno, StopReason
 from runoff.dynos.service import MAX_TTL_SECONDS, CreateRequest, DynoService
 from runoff.dynos.store import DynoStore
@@ -139,8 +142,8 @@ class SchedulerRunner:
         return run
 
     def _arm(self, jobs: list[Job]) -> None:
-        now = self._timers.clock.now_us()
-        moments = [parse(job.schedule).next_after(max(job.checked_until, now)) for job in jobs]
+        # from what each job has decided: a slot that came due meanwhile fires at once
+        moments = [parse(job.schedule).next_after(job.checked_until) for job in jobs]
         if self._wake is not None:
             self._wake.cancel()
             self._wake = None
@@ -163,8 +166,7 @@ class SchedulerRunner:
             if job.kind is Kind.RESTART:
                 await self._restart(job.app_id)
                 return await self._settle(run, RunStatus.RESTARTED)
-            running = await asyncio.to_thread(self._store.running_runs, job)
-            running = [r for r in running if r.id != run.id]
+            running = await asyncio.to_thread(self._still_running, job, run)
             if running and job.overlap is Overlap.FORBID:
                 names = ", ".join(sorted(r.dyno_name or "?" for r in running))
                 return await self._settle(run, RunStatus.SKIPPED, detail=f"{names} still running")
@@ -174,6 +176,20 @@ class SchedulerRunner:
         except RunoffError as exc:
             return await self._settle(run, RunStatus.FAILED, detail=exc.message)
         return await self._settle(run, RunStatus.STARTED, dyno_id=dyno.id, dyno_name=dyno.name)
+
+    def _still_running(self, job: Job, run: Run) -> list[Run]:
+        """Earlier runs of ``job`` that still run at ``run``'s slot. A run whose time-to-live
+        ends by then does not count: it is being cycled right now (a slot's TTL is the gap to
+        the next slot, so this matters for late and manual runs)."""
+        found = []
+        for other in self._store.running_runs(job):
+            if other.id == run.id or other.dyno_id is None:
+                continue
+            dyno = self._dyno_store.get(other.dyno_id)
+            deadline = dyno.created_at + dyno.ttl_seconds * US_PER_SECOND
+            if dyno.running and dyno.stopping_at is None and deadline > run.slot_at:
+                found.append(other)
+        return found
 
     async def _replace(self, running: list[Run]) -> None:
         for previous in running:
