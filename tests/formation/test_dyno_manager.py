@@ -32,6 +32,10 @@ def test_crash_loop_restarts_at_once_then_with_growing_cooldowns(
     assert [(r.state.value, r.exit_status) for r in runs] == [("crashed", 3), ("crashed", 3)]
     clock.advance(19)
     assert len(runs_of(fake_server, "crashy", "worker.1")) == 2
+    waiting = fapi.get("/apps/crashy/dynos").ok()  # ps shows it crashed while it cools down
+    assert [(d["name"], d["state"], d["exit_status"]) for d in waiting] == [
+        ("worker.1", "crashed", 3)
+    ]
     clock.advance(1)
     wait_for(lambda: len(runs_of(fake_server, "crashy", "worker.1")) == 3, 30, "second restart")
     wait_for(lambda: manager._cooldowns, 30, "the next cool-down")

@@ -99,6 +99,8 @@ class FormationRestarts(Protocol):
         reason: StopReason = StopReason.RESTART,
     ) -> list[Dyno]: ...
 
+    def crashed(self, app_id: str, running: list[Dyno]) -> list[Dyno]: ...
+
 
 class DynoService:
     def __init__(
@@ -171,7 +173,11 @@ class DynoService:
             ) from None
 
     def list(self, app: App) -> list[Dyno]:
-        return self._store.running(app.id)
+        """Running dynos, then formation dynos that crashed and wait for their restart."""
+        running = self._store.running(app.id)
+        if self.formation is None:
+            return running
+        return running + self.formation.crashed(app.id, running)
 
     def get(self, app: App, name: str) -> Dyno:
         return self._store.find(app.id, name)

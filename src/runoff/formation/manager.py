@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
+from runoff.apps.model import Release
 from runoff.apps.releases import ReleaseService
 from runoff.apps.slugs import SlugService
 from runoff.dynos.model import Dyno, StopReason
@@ -186,6 +187,18 @@ class FormationManager:
             await self.stop_dyno(dyno, reason)
         return chosen
 
+    def crashed(self, app_id: str, running: list[Dyno]) -> list[Dyno]:
+        """The last run of each formation dyno the app asks for that is not running because it
+        crashed and waits for its cool-down (``ps`` shows them as ``crashed``)."""
+        names = {dyno.name for dyno in running}
+        found = []
+        for name in self._wanted(app_id)[1]:
+            if name not in names:
+                last = self._formations.past_runs(app_id, name, 1)
+                if last and last[0].crashed:
+                    found.append(self._dynos.find(app_id, name))
+        return found
+
     async def stop_dyno(self, dyno: Dyno, reason: StopReason) -> None:
         """Stop ``dyno`` wherever it runs (another server's dyno at that server's next sweep)."""
         if await self._supervisor.stop(dyno.id, reason):
@@ -209,8 +222,8 @@ class FormationManager:
         self._cooldowns[app_id] = self._timers.at(not_before, due)
 
     # deciding (in a worker thread) -------------------------------------------------------------
-    def _plan(self, app_id: str) -> Plan:
-        plan = Plan()
+    def _wanted(self, app_id: str) -> tuple[Release | None, dict[str, Slot]]:
+        """The current release and the dynos the formation asks for, by name."""
         release = self._releases.current(app_id)
         types = process_types(release.process_types) if release else {}
         scales = self._formations.scales(app_id)
@@ -220,6 +233,11 @@ class FormationManager:
             for index in range(1, (scale.quantity if scale else 0) + 1):
                 name = f"{type}.{index}"
                 wanted[name] = Slot(name, type, command, scale.size if scale else "")
+        return release, wanted
+
+    def _plan(self, app_id: str) -> Plan:
+        plan = Plan()
+        release, wanted = self._wanted(app_id)
         running = [d for d in self._dynos.running(app_id) if not d.one_off]
         for dyno in running:
             slot = wanted.get(dyno.name)
