@@ -24,6 +24,7 @@ from runoff.auth.service import AuthService
 from runoff.clock import Clock, SystemClock
 from runoff.dynos.cgroups import Cgroups
 from runoff.dynos.cycling import Cycler
+from runoff.dynos.launching import Launches
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
 from runoff.dynos.service import DynoService
@@ -90,6 +91,7 @@ class Platform:
     def _wire_formation(self) -> None:
         """The formation manager, daily cycling and the release phase."""
         self.formation_store = FormationStore(self.engine, self.clock)
+        self.launches = Launches()
         self.formation_manager = FormationManager(
             formations=self.formation_store,
             dynos=self.dyno_store,
@@ -100,6 +102,7 @@ class Platform:
             timers=self.timers,
             settings=self.settings,
             server_id=self.server.id,
+            launches=self.launches,
         )
         self.formations = FormationService(
             self.formation_store, self.releases, self.formation_manager.changed
@@ -115,6 +118,7 @@ class Platform:
             supervisor=self.supervisor,
             router=self.router,
             timeout_seconds=self.settings.release_phase_timeout_seconds,
+            launches=self.launches,
         )
         self.scheduler_store = SchedulerStore(self.engine, self.clock)
         self.scheduler_runner = SchedulerRunner(
@@ -126,6 +130,7 @@ class Platform:
             stop_dyno=self.formation_manager.stop_dyno,
             timers=self.timers,
             server_id=self.server.id,
+            launches=self.launches,
         )
         self.scheduler = SchedulerService(self.scheduler_store, self.scheduler_runner)
 
@@ -181,6 +186,7 @@ class Platform:
         await self.scheduler_runner.stop()
         await self.release_phase.stop()
         await self.formation_manager.stop()
+        await self.launches.drain()  # so that the shutdown sees every dyno they started
         await self.supervisor.shutdown()
         self.cycler.stop()
         self.timers.stop()

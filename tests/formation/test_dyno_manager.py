@@ -3,12 +3,14 @@ stopping with SIGTERM then SIGKILL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from runoff.clock import FakeClock
 from tests.formation.conftest import deploy_settled, running, runs_of, wait_running
 from tests.support.api import Api, wait_for
-from tests.support.live import LiveServer
+from tests.support.live import ADMIN_TOKEN, LiveServer
 
 SLEEPERS = "web: exec sleep 600\nworker: exec sleep 600\n"
 
@@ -165,3 +167,21 @@ def test_config_change_restarts_the_formation_onto_the_new_release(api: Api) -> 
     )
     assert after["id"] != before["worker.1"]["id"]
     wait_for(lambda: "app[worker.1]: greeting=hello" in api.messages("reconfig"), 30, "greeting")
+
+
+def test_the_next_server_brings_the_formation_back(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    first = server_factory()
+    api = Api(first.url, ADMIN_TOKEN)
+    api.create_app("survivor")
+    deploy_settled(api, "survivor", {"Procfile": SLEEPERS})
+    scale(api, "survivor", worker=2)
+    before = wait_running(api, "survivor", {"worker.1", "worker.2"})
+    first.stop()
+    second = server_factory(data_dir=first.settings.data_dir)
+    api = Api(second.url, ADMIN_TOKEN)
+    after = wait_running(api, "survivor", {"worker.1", "worker.2"})
+    assert {d["id"] for d in after.values()}.isdisjoint(d["id"] for d in before.values())
+    stopped = api.messages("survivor", source="heroku", dyno="worker.1")
+    assert "heroku[worker.1]: State changed from up to down" in stopped

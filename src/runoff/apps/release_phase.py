@@ -23,6 +23,7 @@ from runoff.apps.model import RELEASE_PHASE_TYPE, App, Release, ReleaseStatus
 from runoff.apps.releases import ReleaseService
 from runoff.apps.service import AppService
 from runoff.dynos import sizes
+from runoff.dynos.launching import Launches
 from runoff.dynos.model import Dyno, Outcome
 from runoff.dynos.service import CreateRequest, DynoService
 from runoff.dynos.store import DynoStore
@@ -46,7 +47,9 @@ class ReleasePhase:
         supervisor: Supervisor,
         router: LogRouter,
         timeout_seconds: int,
+        launches: Launches,
     ) -> None:
+        self._launches = launches
         self._releases = releases
         self._apps = apps
         self._dynos = dynos
@@ -100,7 +103,7 @@ class ReleasePhase:
             force_no_tty=False,
         )
         try:
-            dyno = await self._dynos.create(app, request, release=release)
+            dyno = await self._launches.run(self._dynos.create(app, request, release=release))
         except RunoffError as exc:
             return await self._settle(app, release, None, f"could not start: {exc.message}")
         self._api_line(

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from runoff.apps.model import Release
 from runoff.apps.releases import ReleaseService
 from runoff.apps.slugs import SlugService
+from runoff.dynos.launching import Launches
 from runoff.dynos.model import Dyno, StopReason
 from runoff.dynos.service import dyno_env
 from runoff.dynos.store import DynoStore
@@ -79,7 +80,9 @@ class FormationManager:
         timers: Timers,
         settings: Settings,
         server_id: str,
+        launches: Launches,
     ) -> None:
+        self._launches = launches
         self._formations = formations
         self._dynos = dynos
         self._supervisor = supervisor
@@ -130,6 +133,7 @@ class FormationManager:
     # the loop --------------------------------------------------------------------------------
     async def _run(self) -> None:
         self._dirty.update(await asyncio.to_thread(self._formations.app_ids))
+        self._wake.set()  # bring the formation back at once after a server start
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
@@ -288,7 +292,7 @@ class FormationManager:
             return Launch(dyno, slot.command, dyno_env(release, env, slot.name), tree)
 
         try:
-            await self._supervisor.launch(prepare)
+            await self._launches.run(self._supervisor.launch(prepare))
         except IntegrityError:  # another server started it first
             pass
         except RunoffError as exc:  # the Procfile changed meanwhile, or a one-off has the name
