@@ -270,10 +270,13 @@ class Supervisor:
             lambda: self._store.record_end(dyno, exit_status=status, outcome=outcome, state=end)
         )
         del self._running[dyno.id]
-        running.finished.set()
-        ended = await asyncio.to_thread(self._store.get, dyno.id)
-        for callback in self.on_end:
-            callback(ended)
+        try:
+            ended = await asyncio.to_thread(self._store.get, dyno.id)
+            for callback in self.on_end:
+                callback(ended)
+        finally:
+            # last: ``shutdown`` waits for this, and the database closes after it
+            running.finished.set()
 
     def _kill_all(self, running: Running) -> None:
         """SIGKILL every remaining process of the dyno until none is left."""

@@ -106,13 +106,14 @@ class FormationManager:
 
     async def stop(self) -> None:
         """Stop converging (the dynos themselves are stopped by the supervisor's shutdown)."""
+        # Not cancelled: a cancelled task would leave its worker-thread query running while
+        # the platform closes the database. The loop ends at its next turn.
         task, self._task, self._loop = self._task, None, None
         for timer in self._cooldowns.values():
             timer.cancel()
+        self._wake.set()
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task
 
     def changed(self, app_id: str) -> None:
         """Ask for ``app_id`` to be converged soon; callable from any thread."""
@@ -134,7 +135,7 @@ class FormationManager:
     async def _run(self) -> None:
         self._dirty.update(await asyncio.to_thread(self._formations.app_ids))
         self._wake.set()  # bring the formation back at once after a server start
-        while True:
+        while self._task is not None:
             try:
                 await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
             except TimeoutError:
@@ -142,6 +143,8 @@ class FormationManager:
             self._wake.clear()
             dirty, self._dirty = self._dirty, set()
             for app_id in sorted(dirty):
+                if self._task is None:
+                    return
                 try:
                     await self.converge(app_id)
                 except Exception:

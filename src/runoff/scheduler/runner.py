@@ -73,6 +73,7 @@ class SchedulerRunner:
         self._server_id = server_id
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
         self._wake: Timer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -86,13 +87,14 @@ class SchedulerRunner:
         self.changed()
 
     async def stop(self) -> None:
+        """Stop firing. Ticks in progress finish (they are short): cancelling one would leave
+        its worker-thread query running while the platform closes the database."""
         self._loop = None
+        self._stopping.set()
         if self._wake is not None:
             self._wake.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
 
     def changed(self) -> None:
         """Look at the jobs again soon (a job was added or changed); callable from any thread."""
@@ -110,14 +112,18 @@ class SchedulerRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            await self.tick()
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), POLL_SECONDS)
+            if not self._stopping.is_set():
+                await self.tick()
 
     # ticking ---------------------------------------------------------------------------------
     async def tick(self) -> None:
         """Decide and fire every job's due slots, then sleep until the next one."""
         async with self._lock:
+            if self._stopping.is_set():
+                return
             try:
                 jobs = await asyncio.to_thread(self._store.jobs)
                 await asyncio.gather(*(self._tick_job(job) for job in jobs))
