@@ -90,6 +90,9 @@ class Settings:
     attach_timeout_seconds: float = 60.0  # a secret not used within this is void
     attach_idle_seconds: float = 3600.0  # no input and no output for this long: hang up
     attach_handshake_seconds: float = 10.0  # TLS handshake plus the secret line
+    crash_cooldown_seconds: float = 20.0
+    crash_cooldown_max_seconds: float = 1200.0
+    release_phase_timeout_seconds: int = 3600
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -117,6 +120,11 @@ class Settings:
             attach_timeout_seconds=_float(env, "RUNOFF_ATTACH_TIMEOUT_SECONDS", 60.0, 0.1),
             attach_idle_seconds=_float(env, "RUNOFF_ATTACH_IDLE_SECONDS", 3600.0, 0.1),
             attach_handshake_seconds=_float(env, "RUNOFF_ATTACH_HANDSHAKE_SECONDS", 10.0, 0.1),
+            crash_cooldown_seconds=_float(env, "RUNOFF_CRASH_COOLDOWN_SECONDS", 20.0),
+            crash_cooldown_max_seconds=_float(env, "RUNOFF_CRASH_COOLDOWN_MAX_SECONDS", 1200.0),
+            release_phase_timeout_seconds=_int(
+                env, "RUNOFF_RELEASE_PHASE_TIMEOUT_SECONDS", 3600, minimum=1
+            ),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

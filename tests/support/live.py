@@ -10,6 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
+from runoff.clock import Clock
 from runoff.platform import Platform
 from runoff.settings import Settings
 from runoff.web.app import create_app
@@ -39,9 +40,9 @@ def test_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 
 
 class LiveServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.platform = Platform(settings)
+        self.platform = Platform(settings, clock=clock)
         self.platform.bootstrap()
         config = uvicorn.Config(
             create_app(self.platform),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 
 from runoff.cli import render
@@ -126,6 +127,26 @@ def register(commands: CommandSet) -> None:
             "runoff ps:restart -p worker -a myapp",
         ],
     )
+    commands.add(
+        "ps:scale",
+        scale_dynos,
+        "scale the formation: how many dynos of each process type, and their size",
+        arguments=lambda parser: parser.add_argument(
+            "changes", nargs="*", metavar="TYPE=N[:SIZE]", help="e.g. web=2, worker+1, web=1:2X"
+        ),
+        description=(
+            "Set how many dynos of each Procfile process type run (TYPE=N), or change the\n"
+            "count (TYPE+N, TYPE-N), optionally with a size (TYPE=N:SIZE). Without changes,\n"
+            "print the formation in the same form."
+        ),
+        app=True,
+        json=True,
+        examples=[
+            "runoff ps:scale web=2 worker=1 -a myapp",
+            "runoff ps:scale worker+1:Standard-2X -a myapp",
+            "runoff ps:scale -a myapp",
+        ],
+    )
 
 
 def parse_env(values: list[str]) -> dict[str, str]:
@@ -207,4 +228,47 @@ def restart_dynos(args: argparse.Namespace, ctx: Context) -> int:
     else:
         client.delete("apps", app, "dynos")
         ctx.out(f"Restarting dynos on {app}... done")
+    return 0
+
+
+_CHANGE = re.compile(r"^([\w-]+)([=+-])(\d+)(?::([\w-]+))?$")
+
+
+def parse_changes(words: list[str]) -> list[dict[str, object]]:
+    """``["web=2", "worker+1:2X"]`` → the ``updates`` of a batch formation update."""
+    updates: list[dict[str, object]] = []
+    for word in words:
+        match = _CHANGE.match(word)
+        if match is None:
+            raise UsageError(f"{word!r} is not a change: use TYPE=N, TYPE+N or TYPE-N, then :SIZE")
+        kind, op, count, size = match.groups()
+        update: dict[str, object] = {"type": kind, "quantity": count if op == "=" else op + count}
+        if size:
+            update["size"] = size
+        updates.append(update)
+    return updates
+
+
+def scale_dynos(args: argparse.Namespace, ctx: Context) -> int:
+    app = ctx.app()
+    client = ctx.client()
+    if not args.changes:
+        formation = client.get("apps", app, "formation")
+        if args.json:
+            ctx.json(formation)
+        elif not formation:
+            ctx.out(f"No process types on {app}: deploy a Procfile to add some.")
+        else:
+            ctx.out(" ".join(sorted(f"{f['type']}={f['quantity']}:{f['size']}" for f in formation)))
+        return 0
+    updates = parse_changes(args.changes)
+    formation = client.patch("apps", app, "formation", payload={"updates": updates})
+    if args.json:
+        ctx.json(formation)
+        return 0
+    changed = {str(u["type"]) for u in updates}
+    now = ", ".join(
+        f"{f['type']} at {f['quantity']}:{f['size']}" for f in formation if f["type"] in changed
+    )
+    ctx.out(f"Scaling dynos on {app}... done, now running {now}")
     return 0

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
 
 from runoff.apps.model import App, Release
 from runoff.apps.procfile import resolve_command
@@ -18,7 +21,7 @@ from runoff.dynos.rendezvous import RendezvousServer
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Launch, Supervisor
 from runoff.dynos.tty import window_from_env
-from runoff.errors import BadRequest, Invalid, NotFound, Unavailable
+from runoff.errors import BadRequest, Conflict, Invalid, NotFound, Unavailable
 from runoff.settings import Settings
 
 DYNO_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
@@ -87,6 +90,21 @@ def dyno_env(release: Release | None, request_env: dict[str, str], name: str) ->
     return env
 
 
+class FormationRestarts(Protocol):
+    """What ``restart`` asks of the formation manager."""
+
+    async def restart(
+        self,
+        app_id: str,
+        *,
+        type: str | None = None,
+        name: str | None = None,
+        reason: StopReason = StopReason.RESTART,
+    ) -> list[Dyno]: ...
+
+    def crashed(self, app_id: str, running: list[Dyno]) -> list[Dyno]: ...
+
+
 class DynoService:
     def __init__(
         self,
@@ -106,30 +124,28 @@ class DynoService:
         self._slugs = slugs
         self._server_id = server_id
         self._rendezvous = rendezvous
+        self.formation: FormationRestarts | None = None  # wired by the platform
 
     async def create(
-        self, app: App, request: CreateRequest, attachment: Attachment | None = None
+        self,
+        app: App,
+        request: CreateRequest,
+        attachment: Attachment | None = None,
+        *,
+        release: Release | None = None,
     ) -> Dyno:
         """Record a one-off dyno (durably, before anything runs) and start it; with
-        ``attachment``, on that terminal instead of the logs."""
+        ``attachment``, on that terminal instead of the logs.
+
+        It runs the current release, or ``release`` when given (the release phase runs the
+        release being made before it is current).
+        """
+        chosen = release
 
         def prepare() -> Launch:
-            release = self._releases.current(app.id)
-            types = release.process_types if release else {}
-            command = resolve_command(request.command, types)
-            dyno = self._store.create(
-                app_id=app.id,
-                release_id=release.id if release else None,
-                release_version=release.version if release else None,
-                type=request.type,
-                command=command,
-                size=request.size,
-                attach=request.attach,
-                one_off=True,
-                ttl_seconds=request.ttl_seconds,
-                server_id=self._server_id,
-                one_off_limit=self._settings.oneoff_limit,
-            )
+            release = chosen or self._releases.current(app.id)
+            command = resolve_command(request.command, release.process_types if release else {})
+            dyno = self._create_record(app, request, release, command)
             tree = None
             if release is not None and release.slug_id is not None:
                 tree = self._slugs.tree(release.slug_id)
@@ -161,8 +177,35 @@ class DynoService:
         )
         return dyno, AttachPoint(self._rendezvous.url(secret), self._rendezvous.fingerprint)
 
+    def _create_record(
+        self, app: App, request: CreateRequest, release: Release | None, command: str
+    ) -> Dyno:
+        try:
+            return self._store.create(
+                app_id=app.id,
+                release_id=release.id if release else None,
+                release_version=release.version if release else None,
+                type=request.type,
+                command=command,
+                size=request.size,
+                attach=request.attach,
+                one_off=True,
+                ttl_seconds=request.ttl_seconds,
+                server_id=self._server_id,
+                one_off_limit=self._settings.oneoff_limit,
+            )
+        except IntegrityError:  # a formation dyno holds the name (e.g. --type web)
+            raise Conflict(
+                f"A {request.type} dyno with the next number is running; "
+                "choose another --type for this one-off"
+            ) from None
+
     def list(self, app: App) -> list[Dyno]:
-        return self._store.running(app.id)
+        """Running dynos, then formation dynos that crashed and wait for their restart."""
+        running = self._store.running(app.id)
+        if self.formation is None:
+            return running
+        return running + self.formation.crashed(app.id, running)
 
     def get(self, app: App, name: str) -> Dyno:
         return self._store.find(app.id, name)
@@ -176,16 +219,37 @@ class DynoService:
         return dyno
 
     async def restart(self, app: App, name: str | None) -> None:
-        """Restart formation dynos; one-offs are never restarted.
+        """Restart formation dynos (all of them, or ``name``); one-offs are never restarted.
 
-        ``name`` of a one-off stops it (it does not come back); without ``name`` one-offs are
-        left alone. Formation dynos arrive with the formation manager.
+        Formation dynos are stopped and the formation manager brings them back on the current
+        release. ``name`` of a one-off stops it (it does not come back); without ``name``
+        one-offs are left alone.
         """
         if name is None:
+            if self.formation is not None:
+                await self.formation.restart(app.id)
             return
         dyno = await asyncio.to_thread(self._store.find, app.id, name)
-        if dyno.one_off and dyno.running:
+        if not dyno.running:
+            raise NotFound(f"Couldn't find that dyno: {name} is not running")
+        if dyno.one_off:
             await self._supervisor.stop(dyno.id, StopReason.STOPPED)
+        elif self.formation is not None:
+            await self.formation.restart(app.id, name=dyno.name)
+
+    async def restart_type(
+        self, app: App, type: str, reason: StopReason = StopReason.RESTART
+    ) -> builtins.list[Dyno]:
+        """Restart (or with ``StopReason.STOPPED``, stop) the formation dynos of ``type``;
+        they come back as the formation asks. A type with no formation dyno is a 404."""
+        restarted = []
+        if self.formation is not None:
+            restarted = await self.formation.restart(app.id, type=type, reason=reason)
+        if not restarted:
+            release = await asyncio.to_thread(self._releases.current, app.id)
+            if release is None or type not in release.process_types:
+                raise NotFound(f"Couldn't find that process type ({type}).")
+        return restarted
 
     async def stop_all(self, app: App, reason: StopReason) -> None:
         for dyno in await asyncio.to_thread(self._store.running, app.id):

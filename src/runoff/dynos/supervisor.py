@@ -20,21 +20,27 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from runoff.clock import Clock
 from runoff.dynos.attach import Attachment
 from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.messages import exit_state, stop_lines
 from runoff.dynos.model import Dyno, Outcome, State, StopReason, outcome_for
 from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
 from runoff.dynos.store import DynoStore
 from runoff.dynos.workspace import WorkspaceProvider
 from runoff.logs.model import APP, MAX_LINE_BYTES
 from runoff.logs.router import LogRouter
+from runoff.timers import Timers
 
 log = logging.getLogger(__name__)
 READ_CHUNK = 1 << 16
 DRAIN_TIMEOUT = 2.0
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
 
 
 @dataclass(eq=False)
@@ -50,7 +56,7 @@ class Running:
     killed: bool = False
     eof: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
-    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    timers: list[Cancellable] = field(default_factory=list)
     attachment: Attachment | None = None  # attached (``run``): its terminal, not the logs
 
 
@@ -75,8 +81,10 @@ class Supervisor:
         cgroups: Cgroups,
         clock: Clock,
         grace_seconds: float,
+        timers: Timers | None = None,
     ) -> None:
         self._store = store
+        self._timers = timers  # calendar deadlines (TTL) on the platform clock when given
         self._router = router
         self._workspaces = workspaces
         self._cgroups = cgroups
@@ -188,10 +196,19 @@ class Supervisor:
         else:
             self.loop.add_reader(running.fd, self._on_output, running)
         self.loop.add_reader(running.pidfd, self._on_exit, running)
-        ttl = running.dyno.ttl_seconds
-        running.timers.append(
-            self.loop.call_later(ttl, self._stop_soon, running.dyno.id, StopReason.TTL)
-        )
+        dyno = running.dyno
+        if not dyno.one_off:  # formation dynos have no TTL; daily cycling bounds them
+            return
+        if self._timers is not None:
+
+            def expire() -> None:
+                self._stop_soon(dyno.id, StopReason.TTL)
+
+            running.timers.append(self._timers.after(dyno.ttl_seconds, expire))
+        else:
+            running.timers.append(
+                self.loop.call_later(dyno.ttl_seconds, self._stop_soon, dyno.id, StopReason.TTL)
+            )
 
     # output ----------------------------------------------------------------------------------
     def _on_output(self, running: Running) -> None:
@@ -265,21 +282,25 @@ class Supervisor:
             running.proc.stdout.close()
         for timer in running.timers:
             timer.cancel()
+        end = State.COMPLETE if forced else exit_state(dyno)
         if not forced:
-            self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")
+            self._router.platform(dyno.app_id, dyno.name, f"State changed from up to {end.value}")
         await self._router.aflush()
         outcome = outcome_for(status, forced or stop_reason is not None)
         await asyncio.to_thread(self._cleanup, running)
         await asyncio.to_thread(
             lambda: self._store.record_end(
-                dyno, exit_status=status, outcome=outcome, stop_reason=stop_reason
+                dyno, exit_status=status, outcome=outcome, state=end, stop_reason=stop_reason
             )
         )
         del self._running[dyno.id]
-        running.finished.set()
-        ended = await asyncio.to_thread(self._store.get, dyno.id)
-        for callback in self.on_end:
-            callback(ended)
+        try:
+            ended = await asyncio.to_thread(self._store.get, dyno.id)
+            for callback in self.on_end:
+                callback(ended)
+        finally:
+            # last: ``shutdown`` waits for this, and the database closes after it
+            running.finished.set()
 
     def _kill_all(self, running: Running) -> None:
         """SIGKILL every remaining process of the dyno until none is left."""
@@ -311,9 +332,9 @@ class Supervisor:
     async def stop(self, dyno_id: str, reason: StopReason) -> bool:
         """Force the dyno to end: SIGTERM now, SIGKILL after the grace period.
 
-        Returns False if the dyno is not running here. Logs, for every forced stop:
-        ``State changed from up to complete``, ``Stopping all processes with SIGTERM`` (preceded
-        by ``Cycling`` for TTL expiry and daily cycling), then ``Process exited with status N``.
+        Returns False if the dyno is not running here. Logs, for every forced stop, the lines
+        of ``messages.stop_lines`` (``Cycling``/``Restarting``, ``State changed from up to ...``),
+        ``Stopping all processes with SIGTERM``, then ``Process exited with status N``.
         """
         running = self._running.get(dyno_id)
         if running is None:
@@ -323,9 +344,7 @@ class Supervisor:
         running.stop_reason = reason
         dyno = running.dyno
         await asyncio.to_thread(self._store.mark_stopping, dyno, reason.value)
-        if reason in (StopReason.TTL, StopReason.CYCLING):
-            self._router.platform(dyno.app_id, dyno.name, "Cycling")
-        self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")
+        self._router.platform(dyno.app_id, dyno.name, *stop_lines(dyno, reason))
         await asyncio.to_thread(self._store.transition, dyno, State.COMPLETE)
         self._router.platform(dyno.app_id, dyno.name, "Stopping all processes with SIGTERM")
         await asyncio.to_thread(lambda: signal_all(self._pids(running), signal.SIGTERM))

@@ -14,7 +14,14 @@ from starlette.routing import Route
 
 from runoff.errors import RunoffError
 from runoff.platform import Platform
-from runoff.web import api_account, api_apps, api_dynos, api_logs
+from runoff.web import (
+    api_account,
+    api_apps,
+    api_dynos,
+    api_formation,
+    api_logs,
+    api_scheduler,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +77,8 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_apps.routes,
             *api_dynos.routes,
             *api_logs.routes,
+            *api_formation.routes,
+            *api_scheduler.routes,
         ],
         exception_handlers={
             RunoffError: _runoff_error,
