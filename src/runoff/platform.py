@@ -102,6 +102,7 @@ class Platform:
             public_host=host,
             handshake_seconds=settings.attach_handshake_seconds,
         )
+
     def _wire_formation(self) -> None:
         """The formation manager, daily cycling and the release phase."""
         self.formation_store = FormationStore(self.engine, self.clock)

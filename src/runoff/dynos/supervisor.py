@@ -268,9 +268,11 @@ class Supervisor:
             await self._wait_until_empty(running)
         else:
             await asyncio.to_thread(self._kill_all, running)
-        stop_reason = None
+        # recorded with the end too: a process exiting just as a stop begins ends before the
+        # stop's own record of its reason is written
+        stop_reason = running.stop_reason.value if running.stop_reason else None
         if running.attachment is not None:
-            stop_reason = await self._drain_attached(running, forced)
+            stop_reason = await self._drain_attached(running, forced) or stop_reason
             running.attachment.finish(status)  # the client need not wait for the bookkeeping
         else:
             try:
