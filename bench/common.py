@@ -66,6 +66,7 @@ class Server:
             "RUNOFF_DATA_DIR": str(Path(self.tmp.name) / "data"),
             "RUNOFF_ADMIN_TOKEN": TOKEN,
             "RUNOFF_PORT": str(self.port),
+            "RUNOFF_RENDEZVOUS_PORT": "0",  # attached runs: any free port, no clash
             "RUNOFF_ONEOFF_LIMIT": "10000",
             **env,
         }

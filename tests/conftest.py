@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from runoff.clock import Clock
 from tests.support.api import Api
 from tests.support.databases import fresh_database_url
 from tests.support.live import ADMIN_TOKEN, LiveServer, test_settings
@@ -23,9 +24,9 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 def server_factory(tmp_path: Path, database_url: str) -> Iterator[Callable[..., LiveServer]]:
     started: list[LiveServer] = []
 
-    def start(**overrides: object) -> LiveServer:
+    def start(clock: Clock | None = None, **overrides: object) -> LiveServer:
         settings = test_settings(tmp_path / f"data{len(started)}", database_url, **overrides)
-        server = LiveServer(settings).start()
+        server = LiveServer(settings, clock).start()
         started.append(server)
         return server
 

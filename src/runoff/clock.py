@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -26,11 +27,16 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock that moves only when told to; thread-safe."""
+    """A clock that moves only when told to; thread-safe.
+
+    ``watch`` registers a callback run (in the thread that moved the clock) after each move,
+    so timers driven by this clock fire when a test advances it.
+    """
 
     def __init__(self, start_us: int = 1_795_000_000 * US_PER_SECOND) -> None:
         self._now = start_us
         self._lock = threading.Lock()
+        self._watchers: list[Callable[[], None]] = []
 
     def now_us(self) -> int:
         with self._lock:
@@ -39,10 +45,23 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += int(seconds * US_PER_SECOND)
+        self._moved()
 
     def set(self, now_us: int) -> None:
         with self._lock:
             self._now = now_us
+        self._moved()
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        self._watchers.append(callback)
+
+    def unwatch(self, callback: Callable[[], None]) -> None:
+        if callback in self._watchers:
+            self._watchers.remove(callback)
+
+    def _moved(self) -> None:
+        for callback in list(self._watchers):
+            callback()
 
 
 def to_datetime(us: int) -> datetime:

@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 from runoff.apps.model import App
+from runoff.apps.release_phase import ReleasePhase
 from runoff.apps.releases import ReleaseService
 from runoff.apps.service import AppService
 from runoff.apps.slugs import SlugService
@@ -22,22 +23,32 @@ from runoff.auth.model import User
 from runoff.auth.service import AuthService
 from runoff.clock import Clock, SystemClock
 from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.cycling import Cycler
+from runoff.dynos.launching import Launches
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
+from runoff.dynos.rendezvous import RendezvousServer, advertised_host, tls_files
 from runoff.dynos.runtime import RuntimeMonitor
 from runoff.dynos.runtime_metrics import MetricsStore
 from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Supervisor
 from runoff.dynos.workspace import WorkspaceProvider
+from runoff.formation.manager import FormationManager
+from runoff.formation.service import FormationService
+from runoff.formation.store import FormationStore
 from runoff.logs.drains.manager import DrainManager
 from runoff.logs.retention import Retention, limits_from
 from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
+from runoff.scheduler.runner import SchedulerRunner
+from runoff.scheduler.service import SchedulerService
+from runoff.scheduler.store import SchedulerStore
 from runoff.servers import HEARTBEAT_SECONDS, ServerRegistry
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
+from runoff.timers import Timers
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +74,7 @@ class Platform:
         self.dyno_store = DynoStore(self.engine, self.clock)
         self.workspaces = WorkspaceProvider(settings.data_dir / "dynos", settings.workspace_mode)
         self.cgroups = Cgroups(settings.cgroups, resources=True)
+        self.timers = Timers(self.clock)
         self.supervisor = Supervisor(
             store=self.dyno_store,
             router=self.router,
@@ -70,6 +82,7 @@ class Platform:
             cgroups=self.cgroups,
             clock=self.clock,
             grace_seconds=settings.stop_grace_seconds,
+            timers=self.timers,
         )
         self.runtime = RuntimeMonitor(
             supervisor=self.supervisor,
@@ -79,6 +92,7 @@ class Platform:
             clock=self.clock,
             settings=settings,
         )
+        self.rendezvous = self._rendezvous(settings)
         self.dynos = DynoService(
             settings=settings,
             store=self.dyno_store,
@@ -86,9 +100,69 @@ class Platform:
             releases=self.releases,
             slugs=self.slugs,
             server_id=self.server.id,
+            rendezvous=self.rendezvous,
         )
+        self._wire_formation()
         self._heartbeat: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
+
+    @staticmethod
+    def _rendezvous(settings: Settings) -> RendezvousServer:
+        host = advertised_host(settings.host, settings.rendezvous_host)
+        tls = tls_files(settings.data_dir, host, settings.rendezvous_cert, settings.rendezvous_key)
+        return RendezvousServer(
+            tls=tls,
+            bind_host=settings.host,
+            port=settings.rendezvous_port,
+            public_host=host,
+            handshake_seconds=settings.attach_handshake_seconds,
+        )
+
+    def _wire_formation(self) -> None:
+        """The formation manager, daily cycling and the release phase."""
+        self.formation_store = FormationStore(self.engine, self.clock)
+        self.launches = Launches()
+        self.formation_manager = FormationManager(
+            formations=self.formation_store,
+            dynos=self.dyno_store,
+            supervisor=self.supervisor,
+            releases=self.releases,
+            slugs=self.slugs,
+            router=self.router,
+            timers=self.timers,
+            settings=self.settings,
+            server_id=self.server.id,
+            launches=self.launches,
+        )
+        self.formations = FormationService(
+            self.formation_store, self.releases, self.formation_manager.changed
+        )
+        self.dynos.formation = self.formation_manager
+        self.releases.listeners.append(lambda app, release: self.formation_manager.changed(app.id))
+        self.cycler = Cycler(store=self.dyno_store, supervisor=self.supervisor, timers=self.timers)
+        self.release_phase = ReleasePhase(
+            releases=self.releases,
+            apps=self.apps,
+            dynos=self.dynos,
+            dyno_store=self.dyno_store,
+            supervisor=self.supervisor,
+            router=self.router,
+            timeout_seconds=self.settings.release_phase_timeout_seconds,
+            launches=self.launches,
+        )
+        self.scheduler_store = SchedulerStore(self.engine, self.clock)
+        self.scheduler_runner = SchedulerRunner(
+            store=self.scheduler_store,
+            apps=self.apps,
+            dynos=self.dynos,
+            dyno_store=self.dyno_store,
+            restart=self.formation_manager.restart,
+            stop_dyno=self.formation_manager.stop_dyno,
+            timers=self.timers,
+            server_id=self.server.id,
+            launches=self.launches,
+        )
+        self.scheduler = SchedulerService(self.scheduler_store, self.scheduler_runner)
 
     # lifecycle -------------------------------------------------------------------------------
     def bootstrap(self) -> str | None:
@@ -105,6 +179,7 @@ class Platform:
         loop = asyncio.get_running_loop()
         self.router.attach_loop(loop)
         self.supervisor.start(loop)
+        await self.rendezvous.start()
         lost = await asyncio.to_thread(
             reconcile,
             registry=self.registry,
@@ -117,6 +192,12 @@ class Platform:
         )
         if lost:
             log.warning("reconciled %d dyno(s) left running by a server that died", len(lost))
+        self.timers.start(loop)
+        self.cycler.start()
+        self.formation_manager.start(loop)
+        await self.release_phase.start(loop)
+        dead = await asyncio.to_thread(self.registry.dead, self.server)
+        await self.scheduler_runner.start(loop, [server.id for server in dead])
         self._heartbeat = loop.create_task(self._beat())
         await self.drains.start()
         self._background += [
@@ -139,11 +220,19 @@ class Platform:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         try:
+            await self.rendezvous.stop_accepting()
+            await self.scheduler_runner.stop()
+            await self.release_phase.stop()
+            await self.formation_manager.stop()
+            await self.launches.drain()  # so that the shutdown sees every dyno they started
             await self.supervisor.shutdown()
             for task in self._background:
                 task.cancel()
             await asyncio.gather(*self._background, return_exceptions=True)
             await self.drains.stop()
+            self.cycler.stop()
+            self.timers.stop()
+            await self.rendezvous.close()
             await asyncio.to_thread(self.registry.stopped, self.server)
         finally:
             await asyncio.to_thread(self.close)
@@ -159,6 +248,7 @@ class Platform:
         return app
 
     async def delete_app(self, app: App) -> None:
+        await asyncio.to_thread(self.formation_store.clear, app.id)  # nothing comes back
         await self.dynos.stop_all(app, StopReason.APP_DELETED)
         slug_ids = await asyncio.to_thread(self.slugs.ids_for, app)
         await asyncio.to_thread(self.apps.delete, app)

@@ -48,8 +48,23 @@ def main(host: str | None = None, port: int | None = None) -> int:
     )
     server = _server_class()(config)
     print(f"runoff: listening on http://{settings.host}:{settings.port}", flush=True)
+    _print_rendezvous(platform)
     asyncio.run(server.serve())
     return 0
+
+
+def _print_rendezvous(platform: Platform) -> None:
+    rendezvous, port = platform.rendezvous, platform.settings.rendezvous_port
+    where = f"{rendezvous.public_host}:{port}" if port else f"{rendezvous.public_host} (any port)"
+    print(f"runoff: attached runs (`run`) connect with TLS to {where}", flush=True)
+    if rendezvous.tls.ca is not None:
+        print(
+            f"runoff: its CA certificate is {rendezvous.tls.ca}; for the heroku CLI: "
+            f"export NODE_EXTRA_CA_CERTS={rendezvous.tls.ca}",
+            flush=True,
+        )
+    else:
+        print(f"runoff: its certificate is {rendezvous.tls.cert}", flush=True)
 
 
 def _server_class() -> Any:

@@ -62,6 +62,13 @@ def _path(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw).absolute() if raw else None
 
 
+def _cert_and_key(env: Mapping[str, str]) -> tuple[Path | None, Path | None]:
+    cert, key = _path(env, "RUNOFF_RENDEZVOUS_CERT"), _path(env, "RUNOFF_RENDEZVOUS_KEY")
+    if (cert is None) != (key is None):
+        raise SettingsError("RUNOFF_RENDEZVOUS_CERT and RUNOFF_RENDEZVOUS_KEY go together")
+    return cert, key
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -87,6 +94,17 @@ class Settings:
     memory_check_seconds: float = 1.0
     memory_limits: str = "auto"
     memory_quota_scale: float = 1.0
+    # attached runs (``runoff run`` / ``heroku run``): the TLS rendezvous endpoint
+    rendezvous_port: int = 5001  # 0: any free port
+    rendezvous_host: str | None = None  # in attach URLs and the certificate; default: host
+    rendezvous_cert: Path | None = None  # PEM certificate (chain) replacing the generated one
+    rendezvous_key: Path | None = None
+    attach_timeout_seconds: float = 60.0  # a secret not used within this is void
+    attach_idle_seconds: float = 3600.0  # no input and no output for this long: hang up
+    attach_handshake_seconds: float = 10.0  # TLS handshake plus the secret line
+    crash_cooldown_seconds: float = 20.0
+    crash_cooldown_max_seconds: float = 1200.0
+    release_phase_timeout_seconds: int = 3600
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -94,6 +112,7 @@ class Settings:
         env = os.environ if env is None else env
         data_dir = Path(env.get("RUNOFF_DATA_DIR") or _default_data_dir(env)).absolute()
         database_url = env.get("RUNOFF_DATABASE_URL") or f"sqlite:///{data_dir / 'runoff.db'}"
+        cert, key = _cert_and_key(env)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -121,6 +140,18 @@ class Settings:
                 env, "RUNOFF_MEMORY_LIMITS", "auto", ("auto", "cgroup", "watchdog", "off")
             ),
             memory_quota_scale=_float(env, "RUNOFF_MEMORY_QUOTA_SCALE", 1.0, minimum=0.0001),
+            rendezvous_port=_int(env, "RUNOFF_RENDEZVOUS_PORT", 5001, minimum=0),
+            rendezvous_host=env.get("RUNOFF_RENDEZVOUS_HOST") or None,
+            rendezvous_cert=cert,
+            rendezvous_key=key,
+            attach_timeout_seconds=_float(env, "RUNOFF_ATTACH_TIMEOUT_SECONDS", 60.0, 0.1),
+            attach_idle_seconds=_float(env, "RUNOFF_ATTACH_IDLE_SECONDS", 3600.0, 0.1),
+            attach_handshake_seconds=_float(env, "RUNOFF_ATTACH_HANDSHAKE_SECONDS", 10.0, 0.1),
+            crash_cooldown_seconds=_float(env, "RUNOFF_CRASH_COOLDOWN_SECONDS", 20.0),
+            crash_cooldown_max_seconds=_float(env, "RUNOFF_CRASH_COOLDOWN_MAX_SECONDS", 1200.0),
+            release_phase_timeout_seconds=_int(
+                env, "RUNOFF_RELEASE_PHASE_TIMEOUT_SECONDS", 3600, minimum=1
+            ),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

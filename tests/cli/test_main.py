@@ -94,11 +94,13 @@ def test_every_command_is_declared_by_the_module_of_its_topic() -> None:
 
 def test_a_mistyped_command_in_a_known_topic_loads_every_command() -> None:
     assert list(load_commands("ps:stop").commands) == [
+        "run",
         "run:detached",
         "ps",
         "ps:stop",
         "ps:restart",
         "ps:metrics",
+        "ps:scale",
     ]
     assert len(load_commands("ps:stopp").commands) == len(load_commands().commands)
 

@@ -20,7 +20,6 @@ from tests.support.api import Api
         ({"command": "true", "type": "bad type!"}, 422, "type must be"),
         ({"command": ""}, 422, "command is required"),
         ({}, 422, "command is required"),
-        ({"command": "bash", "attach": True}, 422, "not supported yet"),
     ],
 )
 def test_invalid_fields(api: Api, body: dict[str, Any], status: int, fragment: str) -> None:

@@ -25,9 +25,9 @@ def test_kill_9_then_restart_reconciles_lost_dynos(tmp_path: Path, database_url:
     api.create_app("crashy")
     api.run("crashy", "true")
     api.wait_ended("crashy", "run.1")
-    api.run("crashy", "echo before; sleep 120")
+    dyno_id = api.run("crashy", "echo before; sleep 120")["id"]
     wait_for(lambda: "app[run.2]: before" in api.messages("crashy"), 10, "output")
-    pid = [p for p in _pids_of_marker() if _cmd(p).startswith("bash")]
+    pid = [p for p in _pids_of_marker(dyno_id) if _cmd(p).startswith("bash")]
     first.kill()
 
     second = ServerProcess(data, database_url).start()
@@ -74,12 +74,14 @@ def test_graceful_stop_ends_running_dynos_as_forced_exits(
     again.terminate()
 
 
-def _pids_of_marker() -> list[int]:
+def _pids_of_marker(dyno_id: str) -> list[int]:
+    """The processes of this dyno only: other tests run dynos at the same time."""
+    marker = f"RUNOFF_DYNO_ID={dyno_id}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"RUNOFF_DYNO_ID=" in (entry / "environ").read_bytes():
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
                     found.append(int(entry.name))
             except OSError:
                 continue

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
+from runoff.clock import Clock
 from runoff.platform import Platform
 from runoff.settings import Settings
 from runoff.web.app import create_app
@@ -32,15 +33,16 @@ def test_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
         "admin_token": ADMIN_TOKEN,
         "port": free_port(),
         "stop_grace_seconds": 3.0,
+        "rendezvous_port": 0,
     }
     values.update(overrides)
     return base.with_overrides(**values)
 
 
 class LiveServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.platform = Platform(settings)
+        self.platform = Platform(settings, clock=clock)
         self.platform.bootstrap()
         config = uvicorn.Config(
             create_app(self.platform),
@@ -95,6 +97,7 @@ class ServerProcess:
             "RUNOFF_ADMIN_TOKEN": ADMIN_TOKEN,
             "RUNOFF_PORT": str(self.port),
             "RUNOFF_STOP_GRACE_SECONDS": "2",
+            "RUNOFF_RENDEZVOUS_PORT": "0",
             **env,
         }
         self.argv = [sys.executable, "-m", "runoff.server"]

@@ -8,6 +8,7 @@ from enum import Enum
 
 APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 CONFIG_KEY = re.compile(r"^\w+$", re.ASCII)
+RELEASE_PHASE_TYPE = "release"  # a Procfile type run once per release before it goes live
 
 
 class ReleaseStatus(Enum):

@@ -1,11 +1,14 @@
 """Releases (slug + config, numbered v1, v2, ...) and config vars.
 
 Every change of code (deploy) or config creates a release. The *current* release is the newest
-one whose status is ``succeeded``; dynos always start from the current release.
+one whose status is ``succeeded``; dynos always start from the current release. A release whose
+Procfile declares a ``release`` type is created ``pending``: the release phase runs that
+command and marks it ``succeeded`` (it becomes current) or ``failed``.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -14,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 
-from runoff.apps.model import CONFIG_KEY, App, Release, ReleaseStatus
+from runoff.apps.model import CONFIG_KEY, RELEASE_PHASE_TYPE, App, Release, ReleaseStatus
 from runoff.auth.model import User
 from runoff.clock import Clock
 from runoff.errors import BadRequest, Invalid, NotFound
@@ -95,6 +98,7 @@ class ReleaseService:
         self._engine = engine
         self._clock = clock
         self.listeners: list[ReleaseListener] = []
+        """Called after a release is created and after its status changes (any thread)."""
 
     def _query(self) -> Any:
         return (
@@ -169,7 +173,9 @@ class ReleaseService:
         slug_id: str | None = _KEEP,
         config: dict[str, str] = _KEEP,
     ) -> Release:
-        """Create the next release; code or config not given is carried over from the current."""
+        """Create the next release; code or config not given is carried over from the current.
+
+        It is ``pending`` when its Procfile has a ``release`` type, else ``succeeded``."""
         now = self._clock.now_us()
         with self._engine.begin() as conn:
             current = self._current_row(conn, app.id)
@@ -177,12 +183,17 @@ class ReleaseService:
                 slug_id = current.slug_id if current else None
             if config is _KEEP:
                 config = json.loads(current.config) if current else {}
+            status = ReleaseStatus.SUCCEEDED
             if slug_id is not None:
                 owned = conn.execute(
-                    select(slugs.c.id).where(slugs.c.id == slug_id, slugs.c.app_id == app.id)
+                    select(slugs.c.process_types).where(
+                        slugs.c.id == slug_id, slugs.c.app_id == app.id
+                    )
                 ).first()
                 if owned is None:
                     raise NotFound(f"Couldn't find that slug: {slug_id}")
+                if RELEASE_PHASE_TYPE in json.loads(owned.process_types):
+                    status = ReleaseStatus.PENDING
             version = (
                 conn.execute(
                     select(func.max(releases.c.version)).where(releases.c.app_id == app.id)
@@ -196,7 +207,7 @@ class ReleaseService:
                     app_id=app.id,
                     version=version,
                     description=description,
-                    status=ReleaseStatus.SUCCEEDED.value,
+                    status=status.value,
                     slug_id=slug_id,
                     config=json.dumps(config, sort_keys=True),
                     user_id=user.id if user else None,
@@ -205,18 +216,33 @@ class ReleaseService:
                 )
             )
             row = conn.execute(self._query().where(releases.c.id == release_id)).one()
-        release = self._release(row, release_id)
+        release = self._release(row, release_id if status is ReleaseStatus.SUCCEEDED else None)
         for listener in self.listeners:
             listener(app, release)
         return release
 
-    def set_status(self, release: Release, status: ReleaseStatus) -> None:
+    def set_status(self, app: App, release: Release, status: ReleaseStatus) -> Release:
+        """Settle a pending release; returns it as stored (``current`` if it became so)."""
         with self._engine.begin() as conn:
             conn.execute(
                 update(releases)
                 .where(releases.c.id == release.id)
                 .values(status=status.value, updated_at=self._clock.now_us())
             )
+        settled = self.get(app.id, release.id)
+        for listener in self.listeners:
+            listener(app, settled)
+        return settled
+
+    def pending(self) -> builtins.list[Release]:
+        """Every release still waiting for its release phase, oldest first."""
+        query = (
+            self._query()
+            .where(releases.c.status == ReleaseStatus.PENDING.value)
+            .order_by(releases.c.created_at)
+        )
+        with self._engine.connect() as conn:
+            return [self._release(row) for row in conn.execute(query)]
 
     # config vars -----------------------------------------------------------------------------
     def config(self, app_id: str) -> dict[str, str]:

@@ -22,6 +22,12 @@ def _create_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-e", "--expires-in", type=whole_number(1), metavar="SECONDS", help="lifetime in seconds"
     )
+    parser.add_argument(
+        "-a",
+        "--app",
+        metavar="APP",
+        help="bind the token to this app only (needed for the dynos:restart scope)",
+    )
 
 
 def register(commands: CommandSet) -> None:
@@ -61,9 +67,16 @@ def register(commands: CommandSet) -> None:
         create_authorization,
         "create an API token",
         arguments=_create_arguments,
-        description="Create an API token; it is shown only this once.",
+        description=(
+            "Create an API token; it is shown only this once. With --app the token acts on\n"
+            "that app only; the dynos:restart scope (restart the app's dynos, nothing else)\n"
+            "needs it, so a scheduled restart never holds a global key."
+        ),
         json=True,
-        examples=['runoff authorizations:create -d "nightly restart" -s write -e 86400'],
+        examples=[
+            'runoff authorizations:create -d "nightly restart" -a myapp -s dynos:restart',
+            'runoff authorizations:create -d "CI" -s write -e 86400',
+        ],
     )
     commands.add(
         "authorizations:revoke",
@@ -141,6 +154,8 @@ def create_authorization(args: argparse.Namespace, ctx: Context) -> int:
         payload["scope"] = [s.strip() for s in args.scope.split(",") if s.strip()]
     if args.expires_in is not None:
         payload["expires_in"] = args.expires_in
+    if args.app:
+        payload["app"] = args.app
     authorization = ctx.client().post("oauth", "authorizations", payload=payload)
     if args.json:
         ctx.json(authorization)

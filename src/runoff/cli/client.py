@@ -48,6 +48,10 @@ _ERRORS: dict[int, type[RunoffError]] = {cls.status: cls for cls in _BY_STATUS}
 _NOTHING = object()
 
 
+class Unreachable(RunoffError):
+    """The server could not be reached, or stopped answering (a network failure)."""
+
+
 def path(*segments: str) -> str:
     """An API path from raw segments, each percent-encoded: ``path("apps", a, "dynos")``."""
     return "".join("/" + urllib.parse.quote(segment, safe="@") for segment in segments)
@@ -69,7 +73,7 @@ def _network_error(url: str, error: Exception) -> RunoffError:
         reason = error.strerror
     else:
         reason = str(error) or type(error).__name__
-    return RunoffError(f"the runoff server at {_origin(url)} is unreachable ({reason})")
+    return Unreachable(f"the runoff server at {_origin(url)} is unreachable ({reason})")
 
 
 def _error_message(content: bytes) -> str | None:

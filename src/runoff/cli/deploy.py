@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from runoff.cli.options import CommandSet
 
 UPLOAD_TIMEOUT_SECONDS = 600.0
+RELEASE_POLL_SECONDS = 1.0
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +29,9 @@ def register(commands: CommandSet) -> None:
         description=(
             "Pack DIR into a slug (leaving out .git and what DIR/.slugignore matches),\n"
             "upload it and create a release running it. The Procfile in DIR declares\n"
-            "the process types."
+            "the process types. With a `release` type, its command runs first (the release\n"
+            "phase) and the release goes live only if it exits 0; deploy waits for it and\n"
+            "exits 1 if it failed."
         ),
         app=True,
         examples=["runoff deploy -a myapp", "runoff deploy -a myapp ./build -m 'Nightly build'"],
@@ -64,7 +67,7 @@ def deploy_directory(args: argparse.Namespace, ctx: Context) -> int:
         payload["description"] = args.message
     release = client.post("apps", app, "releases", payload=payload)
     status = release.get("status")
-    note = f" ({status})" if status and status != "succeeded" else ""
+    note = f" ({status})" if status not in (None, "succeeded", "pending") else ""
     types = slug.get("process_types") or {}
     ctx.out(
         f"Deploying {app}... done, v{release.get('version')}{note}",
@@ -73,4 +76,27 @@ def deploy_directory(args: argparse.Namespace, ctx: Context) -> int:
         if types
         else "Procfile declares no process types",
     )
+    if status == "pending":
+        return wait_for_release_phase(ctx, app, release)
     return 0
+
+
+def wait_for_release_phase(ctx: Context, app: str, release: dict[str, object]) -> int:
+    """Follow a pending release until its release command settles it; 1 if it failed."""
+    version = release.get("version")
+    ctx.system.stdout.write("Running release command...")
+    ctx.system.stdout.flush()
+    client = ctx.client()
+    polls = 0
+    while release.get("status") == "pending":
+        ctx.system.sleep(RELEASE_POLL_SECONDS if polls else 0.2)
+        polls += 1
+        release = client.get("apps", app, "releases", str(version))
+    if release.get("status") == "succeeded":
+        ctx.out(" done", f"Released v{version}: it is now current")
+        return 0
+    ctx.out(" failed")
+    raise RunoffError(
+        f"the release command failed, so v{version} was not released and the previous "
+        f"release stays current; see `runoff logs -a {app} -p release`"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 
 from runoff.cli import render, runtime
@@ -34,6 +35,18 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _attached_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-tty", action="store_true", help="no terminal: plain pipes, binary-safe (scripts)"
+    )
+    parser.add_argument(
+        "--no-exit-code",
+        action="store_true",
+        help="exit 0 whatever the dyno's exit status (default: exit with it)",
+    )
+    _run_arguments(parser)
+
+
 def _restart_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("dyno", nargs="?", metavar="DYNO", help="one dyno, e.g. web.1")
@@ -41,6 +54,28 @@ def _restart_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(commands: CommandSet) -> None:
+    commands.add(
+        "run",
+        run_attached,
+        "run a one-off process attached to this terminal",
+        arguments=_attached_arguments,
+        description=(
+            "Run COMMAND in a one-off dyno attached to this terminal: its input, output and\n"
+            "window size are yours (a pty, unless --no-tty), Ctrl-C goes to the dyno, and\n"
+            "runoff exits with the dyno's exit status. Ctrl-C four times within a second\n"
+            "disconnects; a disconnected dyno gets SIGHUP. Only the dyno's start and end go\n"
+            "to the app's logs. The command is sent as with run:detached.\n"
+            "It connects to the server's rendezvous port (TLS, 5001 by default); if that\n"
+            "takes longer than $RUNOFF_RUN_TIMEOUT seconds (default 20) it prints\n"
+            "'Timeout awaiting process'."
+        ),
+        app=True,
+        examples=[
+            "runoff run -a myapp bash",
+            "runoff run -a myapp -- python manage.py shell",
+            "echo 'puts 1' | runoff run -a myapp --no-tty ruby",
+        ],
+    )
     commands.add(
         "run:detached",
         run_detached,
@@ -107,6 +142,26 @@ def register(commands: CommandSet) -> None:
         json=True,
         examples=["runoff ps:metrics run.1 -a myapp", "runoff ps:metrics run.1 -a myapp --json"],
     )
+    commands.add(
+        "ps:scale",
+        scale_dynos,
+        "scale the formation: how many dynos of each process type, and their size",
+        arguments=lambda parser: parser.add_argument(
+            "changes", nargs="*", metavar="TYPE=N[:SIZE]", help="e.g. web=2, worker+1, web=1:2X"
+        ),
+        description=(
+            "Set how many dynos of each Procfile process type run (TYPE=N), or change the\n"
+            "count (TYPE+N, TYPE-N), optionally with a size (TYPE=N:SIZE). Without changes,\n"
+            "print the formation in the same form."
+        ),
+        app=True,
+        json=True,
+        examples=[
+            "runoff ps:scale web=2 worker=1 -a myapp",
+            "runoff ps:scale worker+1:Standard-2X -a myapp",
+            "runoff ps:scale -a myapp",
+        ],
+    )
 
 
 def parse_env(values: list[str]) -> dict[str, str]:
@@ -123,13 +178,21 @@ def parse_env(values: list[str]) -> dict[str, str]:
     return env
 
 
-def command_text(words: list[str]) -> str:
+def command_text(
+    words: list[str], usage: str = "runoff run:detached [options] -- COMMAND..."
+) -> str:
     """A single argument as is; several joined with shell quoting (``shlex.join``)."""
     if words[:1] == ["--"]:
         words = words[1:]
     if not words:
-        raise UsageError("no command given: runoff run:detached [options] -- COMMAND...")
+        raise UsageError(f"no command given: {usage}")
     return words[0] if len(words) == 1 else shlex.join(words)
+
+
+def run_attached(args: argparse.Namespace, ctx: Context) -> int:
+    from runoff.cli import run  # the TLS client and terminal handling load only for ``run``
+
+    return run.run(args, ctx)
 
 
 def run_detached(args: argparse.Namespace, ctx: Context) -> int:
@@ -189,4 +252,47 @@ def ps_metrics(args: argparse.Namespace, ctx: Context) -> int:
         ctx.json(data)
     else:
         ctx.out(*runtime.metrics_lines(data, ctx.now()))
+    return 0
+
+
+_CHANGE = re.compile(r"^([\w-]+)([=+-])(\d+)(?::([\w-]+))?$")
+
+
+def parse_changes(words: list[str]) -> list[dict[str, object]]:
+    """``["web=2", "worker+1:2X"]`` → the ``updates`` of a batch formation update."""
+    updates: list[dict[str, object]] = []
+    for word in words:
+        match = _CHANGE.match(word)
+        if match is None:
+            raise UsageError(f"{word!r} is not a change: use TYPE=N, TYPE+N or TYPE-N, then :SIZE")
+        kind, op, count, size = match.groups()
+        update: dict[str, object] = {"type": kind, "quantity": count if op == "=" else op + count}
+        if size:
+            update["size"] = size
+        updates.append(update)
+    return updates
+
+
+def scale_dynos(args: argparse.Namespace, ctx: Context) -> int:
+    app = ctx.app()
+    client = ctx.client()
+    if not args.changes:
+        formation = client.get("apps", app, "formation")
+        if args.json:
+            ctx.json(formation)
+        elif not formation:
+            ctx.out(f"No process types on {app}: deploy a Procfile to add some.")
+        else:
+            ctx.out(" ".join(sorted(f"{f['type']}={f['quantity']}:{f['size']}" for f in formation)))
+        return 0
+    updates = parse_changes(args.changes)
+    formation = client.patch("apps", app, "formation", payload={"updates": updates})
+    if args.json:
+        ctx.json(formation)
+        return 0
+    changed = {str(u["type"]) for u in updates}
+    now = ", ".join(
+        f"{f['type']} at {f['quantity']}:{f['size']}" for f in formation if f["type"] in changed
+    )
+    ctx.out(f"Scaling dynos on {app}... done, now running {now}")
     return 0

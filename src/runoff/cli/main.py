@@ -39,6 +39,7 @@ TOPICS = {
     "ps": "dynos",
     "logs": "logs",
     "drains": "drains",
+    "scheduler": "scheduler",
     "server": "serve",
     "migrate": "serve",
 }

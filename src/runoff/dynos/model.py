@@ -50,7 +50,10 @@ class StopReason(Enum):
     LOST = "lost"  # the server died while the dyno ran; found at the next start
     APP_DELETED = "app_deleted"
     HANGUP = "hangup"  # attached client went away
+    ATTACH_TIMEOUT = "attach_timeout"  # nobody attached to a `run` dyno in time (R13)
     MEMORY = "memory"  # R15
+    RESTART = "restart"  # ps:restart, or a new release: a formation dyno comes back
+    SCALED_DOWN = "scaled_down"  # ps:scale lowered the quantity, or the type left the Procfile
 
 
 class Event(Enum):

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
 
 from runoff.apps.model import App, Release
 from runoff.apps.procfile import resolve_command
 from runoff.apps.releases import ReleaseService
 from runoff.apps.slugs import SlugService
 from runoff.dynos import sizes
-from runoff.dynos.model import Dyno, StopReason
+from runoff.dynos.attach import Attachment, AttachPoint, split_exit_marker
+from runoff.dynos.model import Dyno, State, StopReason
+from runoff.dynos.rendezvous import RendezvousServer
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Launch, Supervisor
-from runoff.errors import BadRequest, Invalid, NotFound
+from runoff.dynos.tty import window_from_env
+from runoff.errors import BadRequest, Conflict, Invalid, NotFound, Unavailable
 from runoff.settings import Settings
 
 DYNO_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
@@ -84,6 +90,21 @@ def dyno_env(release: Release | None, request_env: dict[str, str], name: str) ->
     return env
 
 
+class FormationRestarts(Protocol):
+    """What ``restart`` asks of the formation manager."""
+
+    async def restart(
+        self,
+        app_id: str,
+        *,
+        type: str | None = None,
+        name: str | None = None,
+        reason: StopReason = StopReason.RESTART,
+    ) -> list[Dyno]: ...
+
+    def crashed(self, app_id: str, running: list[Dyno]) -> list[Dyno]: ...
+
+
 class DynoService:
     def __init__(
         self,
@@ -94,6 +115,7 @@ class DynoService:
         releases: ReleaseService,
         slugs: SlugService,
         server_id: str,
+        rendezvous: RendezvousServer | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -101,16 +123,65 @@ class DynoService:
         self._releases = releases
         self._slugs = slugs
         self._server_id = server_id
+        self._rendezvous = rendezvous
+        self.formation: FormationRestarts | None = None  # wired by the platform
 
-    async def create(self, app: App, request: CreateRequest) -> Dyno:
-        """Record a one-off dyno (durably, before anything runs) and start it."""
-        if request.attach:
-            raise Invalid("attach: true is not supported yet; use attach: false (run:detached)")
+    async def create(
+        self,
+        app: App,
+        request: CreateRequest,
+        attachment: Attachment | None = None,
+        *,
+        release: Release | None = None,
+    ) -> Dyno:
+        """Record a one-off dyno (durably, before anything runs) and start it; with
+        ``attachment``, on that terminal instead of the logs.
+
+        It runs the current release, or ``release`` when given (the release phase runs the
+        release being made before it is current).
+        """
+        chosen = release
 
         def prepare() -> Launch:
-            release = self._releases.current(app.id)
+            release = chosen or self._releases.current(app.id)
             command = resolve_command(request.command, release.process_types if release else {})
-            dyno = self._store.create(
+            dyno = self._create_record(app, request, release, command)
+            tree = None
+            if release is not None and release.slug_id is not None:
+                tree = self._slugs.tree(release.slug_id)
+            env = dyno_env(release, request.env, dyno.name)
+            return Launch(dyno, command, env, tree, attachment)
+
+        return await self._supervisor.launch(prepare)
+
+    async def create_attached(self, app: App, request: CreateRequest) -> tuple[Dyno, AttachPoint]:
+        """Start a one-off dyno on a terminal (a pty unless ``force_no_tty``) and make the
+        single-use rendezvous URL its client connects to."""
+        if self._rendezvous is None:
+            raise Unavailable("This server does not accept attached runs; use run:detached.")
+        # ``heroku run -x`` adds a marker echo; the record keeps the command as the user typed it
+        command, marker = split_exit_marker(request.command)
+        attachment = Attachment(
+            tty=not request.force_no_tty,
+            window=window_from_env(request.env),
+            exit_marker=marker,
+            idle_seconds=self._settings.attach_idle_seconds,
+        )
+        dyno = await self.create(app, replace(request, command=command), attachment)
+        if dyno.state is State.CRASHED:
+            raise Unavailable(
+                f"{dyno.name} could not start; see `runoff logs -a {app.name} -d {dyno.name}`"
+            )
+        secret = self._rendezvous.expect(
+            attachment, dyno.name, self._settings.attach_timeout_seconds
+        )
+        return dyno, AttachPoint(self._rendezvous.url(secret), self._rendezvous.fingerprint)
+
+    def _create_record(
+        self, app: App, request: CreateRequest, release: Release | None, command: str
+    ) -> Dyno:
+        try:
+            return self._store.create(
                 app_id=app.id,
                 release_id=release.id if release else None,
                 release_version=release.version if release else None,
@@ -123,15 +194,18 @@ class DynoService:
                 server_id=self._server_id,
                 one_off_limit=self._settings.oneoff_limit,
             )
-            tree = None
-            if release is not None and release.slug_id is not None:
-                tree = self._slugs.tree(release.slug_id)
-            return Launch(dyno, command, dyno_env(release, request.env, dyno.name), tree)
-
-        return await self._supervisor.launch(prepare)
+        except IntegrityError:  # a formation dyno holds the name (e.g. --type web)
+            raise Conflict(
+                f"A {request.type} dyno with the next number is running; "
+                "choose another --type for this one-off"
+            ) from None
 
     def list(self, app: App) -> list[Dyno]:
-        return self._store.running(app.id)
+        """Running dynos, then formation dynos that crashed and wait for their restart."""
+        running = self._store.running(app.id)
+        if self.formation is None:
+            return running
+        return running + self.formation.crashed(app.id, running)
 
     def get(self, app: App, name: str) -> Dyno:
         return self._store.find(app.id, name)
@@ -145,16 +219,37 @@ class DynoService:
         return dyno
 
     async def restart(self, app: App, name: str | None) -> None:
-        """Restart formation dynos; one-offs are never restarted.
+        """Restart formation dynos (all of them, or ``name``); one-offs are never restarted.
 
-        ``name`` of a one-off stops it (it does not come back); without ``name`` one-offs are
-        left alone. Formation dynos arrive with the formation manager.
+        Formation dynos are stopped and the formation manager brings them back on the current
+        release. ``name`` of a one-off stops it (it does not come back); without ``name``
+        one-offs are left alone.
         """
         if name is None:
+            if self.formation is not None:
+                await self.formation.restart(app.id)
             return
         dyno = await asyncio.to_thread(self._store.find, app.id, name)
-        if dyno.one_off and dyno.running:
+        if not dyno.running:
+            raise NotFound(f"Couldn't find that dyno: {name} is not running")
+        if dyno.one_off:
             await self._supervisor.stop(dyno.id, StopReason.STOPPED)
+        elif self.formation is not None:
+            await self.formation.restart(app.id, name=dyno.name)
+
+    async def restart_type(
+        self, app: App, type: str, reason: StopReason = StopReason.RESTART
+    ) -> builtins.list[Dyno]:
+        """Restart (or with ``StopReason.STOPPED``, stop) the formation dynos of ``type``;
+        they come back as the formation asks. A type with no formation dyno is a 404."""
+        restarted = []
+        if self.formation is not None:
+            restarted = await self.formation.restart(app.id, type=type, reason=reason)
+        if not restarted:
+            release = await asyncio.to_thread(self._releases.current, app.id)
+            if release is None or type not in release.process_types:
+                raise NotFound(f"Couldn't find that process type ({type}).")
+        return restarted
 
     async def stop_all(self, app: App, reason: StopReason) -> None:
         for dyno in await asyncio.to_thread(self._store.running, app.id):

@@ -20,10 +20,12 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from runoff.clock import Clock
+from runoff.dynos.attach import Attachment
 from runoff.dynos.cgroups import Cgroups, Limits
+from runoff.dynos.messages import exit_state, stop_lines
 from runoff.dynos.model import Dyno, Outcome, State, StopReason, outcome_for
 from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
 from runoff.dynos.store import DynoStore
@@ -31,10 +33,15 @@ from runoff.dynos.workspace import WorkspaceProvider
 from runoff.logs.capture import LineBuffer, widen_pipe
 from runoff.logs.model import APP
 from runoff.logs.router import LogRouter
+from runoff.timers import Timers
 
 log = logging.getLogger(__name__)
 READ_CHUNK = 1 << 18
 DRAIN_TIMEOUT = 2.0
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
 
 
 @dataclass(eq=False)
@@ -50,7 +57,8 @@ class Running:
     killed: bool = False
     eof: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
-    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    timers: list[Cancellable] = field(default_factory=list)
+    attachment: Attachment | None = None  # attached (``run``): its terminal, not the logs
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Launch:
     command: str
     env: dict[str, str]
     slug_tree: Path | None
+    attachment: Attachment | None = None
 
 
 class Supervisor:
@@ -73,8 +82,10 @@ class Supervisor:
         cgroups: Cgroups,
         clock: Clock,
         grace_seconds: float,
+        timers: Timers | None = None,
     ) -> None:
         self._store = store
+        self._timers = timers  # calendar deadlines (TTL) on the platform clock when given
         self._router = router
         self._workspaces = workspaces
         self._cgroups = cgroups
@@ -144,12 +155,13 @@ class Supervisor:
         app_dir = self._workspaces.create(dyno.id, launch.slug_tree)
         env = {**launch.env, "HOME": str(app_dir), MARKER: dyno.id}
         cgroup = self._cgroups.create(dyno.id, self.limits_for(dyno))
+        start = launch.attachment.spawn if launch.attachment is not None else spawn
         try:
             if cgroup is None:
-                proc = spawn(launch.command, cwd=app_dir, env=env)
+                proc = start(launch.command, cwd=app_dir, env=env)
             else:
                 with self._cgroups.entered(cgroup) as born_inside:
-                    proc = spawn(launch.command, cwd=app_dir, env=env)
+                    proc = start(launch.command, cwd=app_dir, env=env)
                 if not born_inside:
                     with contextlib.suppress(OSError):  # it may already have exited
                         self._cgroups.add(cgroup, proc.pid)
@@ -159,15 +171,19 @@ class Supervisor:
                 self._cgroups.remove(cgroup)
             raise
         pidfd = os.pidfd_open(proc.pid)
-        assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        os.set_blocking(fd, False)
-        widen_pipe(fd)
+        fd = -1  # an attached dyno's output goes to its attachment
+        if launch.attachment is None:
+            assert proc.stdout is not None
+            fd = proc.stdout.fileno()
+            os.set_blocking(fd, False)
+            widen_pipe(fd)
         now = self._clock.now_us()
         self._store.transition(dyno, State.UP, {"pid": proc.pid, "up_at": now})
         self._router.platform(dyno.app_id, dyno.name, "State changed from starting to up")
         up = replace(dyno, state=State.UP, up_at=now, updated_at=now)
-        return Running(dyno=up, proc=proc, pidfd=pidfd, fd=fd, cgroup=cgroup)
+        return Running(
+            dyno=up, proc=proc, pidfd=pidfd, fd=fd, cgroup=cgroup, attachment=launch.attachment
+        )
 
     async def _start_failed(self, dyno: Dyno, exc: OSError) -> Dyno:
         self._router.platform(
@@ -185,12 +201,29 @@ class Supervisor:
         return await asyncio.to_thread(self._store.get, dyno.id)
 
     def _watch(self, running: Running) -> None:
-        self.loop.add_reader(running.fd, self._on_output, running)
+        if running.attachment is not None:
+            dyno_id = running.dyno.id
+            running.attachment.watch(
+                self.loop,
+                hangup=lambda: self.hangup(dyno_id),
+                unclaimed=lambda: self.unclaimed(dyno_id),
+            )
+        else:
+            self.loop.add_reader(running.fd, self._on_output, running)
         self.loop.add_reader(running.pidfd, self._on_exit, running)
-        ttl = running.dyno.ttl_seconds
-        running.timers.append(
-            self.loop.call_later(ttl, self._stop_soon, running.dyno.id, StopReason.TTL)
-        )
+        dyno = running.dyno
+        if not dyno.one_off:  # formation dynos have no TTL; daily cycling bounds them
+            return
+        if self._timers is not None:
+
+            def expire() -> None:
+                self._stop_soon(dyno.id, StopReason.TTL)
+
+            running.timers.append(self._timers.after(dyno.ttl_seconds, expire))
+        else:
+            running.timers.append(
+                self.loop.call_later(dyno.ttl_seconds, self._stop_soon, dyno.id, StopReason.TTL)
+            )
 
     # output ----------------------------------------------------------------------------------
     def _on_output(self, running: Running) -> None:
@@ -250,29 +283,42 @@ class Supervisor:
             await self._wait_until_empty(running)
         else:
             await asyncio.to_thread(self._kill_all, running)
-        self._resume_output(running)  # what is left in the pipe is read whatever the backlog
-        try:
-            await asyncio.wait_for(running.eof.wait(), DRAIN_TIMEOUT)
-        except TimeoutError:
-            self.loop.remove_reader(running.fd)
-            self._publish(running, running.lines.finish())
+        # recorded with the end too: a process exiting just as a stop begins ends before the
+        # stop's own record of its reason is written
+        stop_reason = running.stop_reason.value if running.stop_reason else None
+        if running.attachment is not None:
+            stop_reason = await self._drain_attached(running, forced) or stop_reason
+            running.attachment.finish(status)  # the client need not wait for the bookkeeping
+        else:
+            self._resume_output(running)  # what is left in the pipe is read whatever the backlog
+            try:
+                await asyncio.wait_for(running.eof.wait(), DRAIN_TIMEOUT)
+            except TimeoutError:
+                self.loop.remove_reader(running.fd)
+                self._publish(running, running.lines.finish())
         if running.proc.stdout is not None:
             running.proc.stdout.close()
         for timer in running.timers:
             timer.cancel()
+        end = State.COMPLETE if forced else exit_state(dyno)
         if not forced:
-            self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")
+            self._router.platform(dyno.app_id, dyno.name, f"State changed from up to {end.value}")
         await self._router.aflush()
-        outcome = outcome_for(status, forced)
+        outcome = outcome_for(status, forced or stop_reason is not None)
         await asyncio.to_thread(self._cleanup, running)
         await asyncio.to_thread(
-            lambda: self._store.record_end(dyno, exit_status=status, outcome=outcome)
+            lambda: self._store.record_end(
+                dyno, exit_status=status, outcome=outcome, state=end, stop_reason=stop_reason
+            )
         )
         del self._running[dyno.id]
-        running.finished.set()
-        ended = await asyncio.to_thread(self._store.get, dyno.id)
-        for callback in self.on_end:
-            callback(ended)
+        try:
+            ended = await asyncio.to_thread(self._store.get, dyno.id)
+            for callback in self.on_end:
+                callback(ended)
+        finally:
+            # last: ``shutdown`` waits for this, and the database closes after it
+            running.finished.set()
 
     def _kill_all(self, running: Running) -> None:
         """SIGKILL every remaining process of the dyno until none is left."""
@@ -304,9 +350,9 @@ class Supervisor:
     async def stop(self, dyno_id: str, reason: StopReason) -> bool:
         """Force the dyno to end: SIGTERM now, SIGKILL after the grace period.
 
-        Returns False if the dyno is not running here. Logs, for every forced stop:
-        ``State changed from up to complete``, ``Stopping all processes with SIGTERM`` (preceded
-        by ``Cycling`` for TTL expiry and daily cycling), then ``Process exited with status N``.
+        Returns False if the dyno is not running here. Logs, for every forced stop, the lines
+        of ``messages.stop_lines`` (``Cycling``/``Restarting``, ``State changed from up to ...``),
+        ``Stopping all processes with SIGTERM``, then ``Process exited with status N``.
         """
         running = self._running.get(dyno_id)
         if running is None:
@@ -316,9 +362,7 @@ class Supervisor:
         running.stop_reason = reason
         dyno = running.dyno
         await asyncio.to_thread(self._store.mark_stopping, dyno, reason.value)
-        if reason in (StopReason.TTL, StopReason.CYCLING):
-            self._router.platform(dyno.app_id, dyno.name, "Cycling")
-        self._router.platform(dyno.app_id, dyno.name, "State changed from up to complete")
+        self._router.platform(dyno.app_id, dyno.name, *stop_lines(dyno, reason))
         await asyncio.to_thread(self._store.transition, dyno, State.COMPLETE)
         self._router.platform(dyno.app_id, dyno.name, "Stopping all processes with SIGTERM")
         await asyncio.to_thread(lambda: signal_all(self._pids(running), signal.SIGTERM))
@@ -372,3 +416,39 @@ class Supervisor:
         for running in list(self._running.values()):
             log.error("dyno %s did not end in time at shutdown; killing it", running.dyno.name)
             await asyncio.to_thread(self._kill_all, running)
+
+    # attached dynos --------------------------------------------------------------------------
+    async def _drain_attached(self, running: Running, forced: bool) -> str | None:
+        """Let the output reach the client; the stop reason if the hangup ended the dyno."""
+        assert running.attachment is not None
+        await running.attachment.drain(forced)
+        if not forced and running.attachment.hung_up and running.proc.returncode == -signal.SIGHUP:
+            return StopReason.HANGUP.value
+        return None
+
+    def hangup(self, dyno_id: str) -> None:
+        """The attached client went away: SIGHUP to every process of the dyno.
+
+        A process that traps it runs on until it exits or its TTL ends.
+        """
+        running = self._running.get(dyno_id)
+        if running is None or running.proc.returncode is not None or running.stop_reason:
+            return
+        dyno = running.dyno
+        self._router.platform(dyno.app_id, dyno.name, "Stopping all processes with SIGHUP")
+        pids = self._pids
+        self._spawn_task(
+            asyncio.to_thread(lambda: signal_all(pids(running), signal.SIGHUP)), f"hangup {dyno_id}"
+        )
+
+    def unclaimed(self, dyno_id: str) -> None:
+        """Nobody attached in time: log R13 and stop the dyno if it still runs."""
+        running = self._running.get(dyno_id)
+        if running is None:
+            return
+        dyno = running.dyno
+        self._router.platform(
+            dyno.app_id, dyno.name, "Error R13 (Attach error) -> Failed to attach to process"
+        )
+        if running.proc.returncode is None:
+            self._stop_soon(dyno_id, StopReason.ATTACH_TIMEOUT)

@@ -251,3 +251,68 @@ dyno_metrics = Table(
 )
 Index("ix_dyno_metrics_dyno", dyno_metrics.c.dyno_id, dyno_metrics.c.at)
 Index("ix_dyno_metrics_app", dyno_metrics.c.app_id, dyno_metrics.c.at)
+
+# formation, release phase and scheduler (branch formation) ------------------------------------
+# At most one running dyno per (app, name): two servers converging the same formation cannot
+# both start web.1, and a restarted dyno's successor starts only after its end is recorded.
+Index(
+    "uq_dynos_running_name",
+    dynos.c.app_id,
+    dynos.c.name,
+    unique=True,
+    sqlite_where=dynos.c.ended_at.is_(None),
+    postgresql_where=dynos.c.ended_at.is_(None),
+)
+
+formations = Table(
+    "formations",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("size", String(32), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("app_id", "type", name="uq_formations_app_type"),
+)
+
+scheduler_jobs = Table(
+    "scheduler_jobs",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),  # per app: job 1, 2, ... for the CLI
+    Column("kind", String(16), nullable=False),  # command | restart
+    Column("command", Text, nullable=False),
+    Column("schedule", String(128), nullable=False),  # canonical text, see runoff.scheduler
+    Column("size", String(32), nullable=False),
+    Column("overlap", String(16), nullable=False),  # allow | forbid | replace
+    Column("checked_until", Micros, nullable=False),  # every slot up to here is decided
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("app_id", "number", name="uq_scheduler_jobs_app_number"),
+)
+
+scheduler_runs = Table(
+    "scheduler_runs",
+    metadata,
+    _id(),
+    Column(
+        "job_id", String(36), ForeignKey("scheduler_jobs.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("app_id", String(36), nullable=False),
+    # "slot:<µs>" for a scheduled slot, "manual:<id>" for scheduler:run; unique per job, so a
+    # slot is claimed by exactly one server exactly once.
+    Column("slot_key", String(64), nullable=False),
+    Column("slot_at", Micros, nullable=False),
+    Column("status", String(16), nullable=False),  # see runoff.scheduler.model.RunStatus
+    Column("dyno_id", String(36), nullable=True),
+    Column("dyno_name", String(64), nullable=True),
+    Column("server_id", String(36), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("job_id", "slot_key", name="uq_scheduler_runs_job_slot"),
+)
+Index("ix_scheduler_runs_job", scheduler_runs.c.job_id, scheduler_runs.c.slot_at)

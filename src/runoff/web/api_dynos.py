@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from runoff.auth.scopes import Need
+from runoff.dynos.attach import AttachPoint
 from runoff.dynos.model import Dyno
 from runoff.dynos.service import parse_create
 from runoff.platform import Platform
@@ -16,9 +17,11 @@ from runoff.web import render
 from runoff.web.common import app_for, json_body, platform, respond, sync
 
 
-def _render(plat: Platform, found: Dyno, app_name: str) -> dict[str, Any]:
+def _render(
+    plat: Platform, found: Dyno, app_name: str, attach: AttachPoint | None = None
+) -> dict[str, Any]:
     """The dyno with its size's limits and how this server enforces them."""
-    return {**render.dyno(found, app_name), **plat.runtime.describe(found)}
+    return {**render.dyno(found, app_name, attach), **plat.runtime.describe(found)}
 
 
 async def create_dyno(request: Request) -> Response:
@@ -26,7 +29,11 @@ async def create_dyno(request: Request) -> Response:
     _, app = await app_for(request, Need.WRITE_PROTECTED)
     plat = platform(request)
     body = await json_body(request)
-    dyno = await plat.dynos.create(app, parse_create(body, plat.settings.default_ttl_seconds))
+    create = parse_create(body, plat.settings.default_ttl_seconds)
+    if create.attach:
+        dyno, attach = await plat.dynos.create_attached(app, create)
+        return respond(_render(plat, dyno, app.name, attach), status=201)
+    dyno = await plat.dynos.create(app, create)
     return respond(_render(plat, dyno, app.name), status=201)
 
 

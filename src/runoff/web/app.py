@@ -14,7 +14,16 @@ from starlette.routing import Route
 
 from runoff.errors import RunoffError
 from runoff.platform import Platform
-from runoff.web import api_account, api_apps, api_drains, api_dynos, api_logs, api_runtime
+from runoff.web import (
+    api_account,
+    api_apps,
+    api_drains,
+    api_dynos,
+    api_formation,
+    api_logs,
+    api_runtime,
+    api_scheduler,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +79,8 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_apps.routes,
             *api_dynos.routes,
             *api_logs.routes,
+            *api_formation.routes,
+            *api_scheduler.routes,
             *api_drains.routes,
             *api_runtime.routes,
         ],

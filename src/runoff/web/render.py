@@ -7,7 +7,10 @@ from typing import Any
 from runoff.apps.model import App, Release, Slug
 from runoff.auth.model import Authorization, User
 from runoff.clock import iso
+from runoff.dynos.attach import AttachPoint
 from runoff.dynos.model import Dyno
+from runoff.formation.model import Formation
+from runoff.scheduler.model import Job, Run
 
 REGION = {"id": "00000000-0000-0000-0000-000000000001", "name": "local"}
 STACK = {"id": "00000000-0000-0000-0000-000000000002", "name": "runoff-1"}
@@ -104,15 +107,16 @@ def slug(found: Slug) -> dict[str, Any]:
     }
 
 
-def dyno(found: Dyno, app_name: str) -> dict[str, Any]:
-    return {
+def dyno(found: Dyno, app_name: str, attach: AttachPoint | None = None) -> dict[str, Any]:
+    """``attach`` only in the answer to the create request: its secret is single-use."""
+    rendered = {
         "id": found.id,
         "name": found.name,
         "type": found.type,
         "command": found.command,
         "size": found.size,
         "state": found.state.value,
-        "attach_url": None,
+        "attach_url": attach.url if attach else None,
         "app": {"id": found.app_id, "name": app_name},
         "release": {"id": found.release_id, "version": found.release_version},
         "created_at": iso(found.created_at),
@@ -126,6 +130,9 @@ def dyno(found: Dyno, app_name: str) -> dict[str, Any]:
         "outcome": found.outcome.value if found.outcome else None,
         "stop_reason": found.stop_reason,
     }
+    if attach is not None:
+        rendered["attach_fingerprint"] = attach.fingerprint  # runoff's CLI pins the certificate
+    return rendered
 
 
 def authorization(found: Authorization, owner: User) -> dict[str, Any]:
@@ -149,4 +156,50 @@ def authorization(found: Authorization, owner: User) -> dict[str, Any]:
         "created_at": iso(found.created_at),
         "updated_at": iso(found.updated_at),
         "expires_at": iso(found.expires_at),
+    }
+
+
+def formation(found: Formation, app_name: str) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "app": {"id": found.app_id, "name": app_name},
+        "type": found.type,
+        "command": found.command,
+        "quantity": found.quantity,
+        "size": found.size,
+        "dyno_size": {"id": None, "name": found.size},
+        "created_at": iso(found.created_at),
+        "updated_at": iso(found.updated_at),
+    }
+
+
+def scheduler_run(found: Run) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "slot_at": iso(found.slot_at),
+        "manual": found.manual,
+        "status": found.status.value,
+        "dyno": {"id": found.dyno_id, "name": found.dyno_name} if found.dyno_id else None,
+        "detail": found.detail,
+        "created_at": iso(found.created_at),
+        "updated_at": iso(found.updated_at),
+    }
+
+
+def scheduler_job(
+    found: Job, app_name: str, next_run_at: int, last_run: Run | None
+) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "number": found.number,
+        "app": {"id": found.app_id, "name": app_name},
+        "kind": found.kind.value,
+        "command": found.command,
+        "schedule": found.schedule,
+        "size": found.size,
+        "overlap": found.overlap.value,
+        "next_run_at": iso(next_run_at),
+        "last_run": scheduler_run(last_run) if last_run else None,
+        "created_at": iso(found.created_at),
+        "updated_at": iso(found.updated_at),
     }

@@ -4,7 +4,7 @@ Log lines move from one row per line (``log_lines``) to chunks of consecutive li
 (``log_chunks``); existing lines are carried over as one-line chunks.
 
 Revision ID: 0002_logs
-Revises: 0001
+Revises: 0002_formation (chained after it when main was merged in)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_logs"
-down_revision = "0001"
+down_revision = "0002_formation"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,140 @@
+"""The standard streams of an attached dyno: a pseudo-terminal, or pipes with ``force_no_tty``.
+
+With a terminal the dyno's process runs ``bash -c COMMAND`` as the leader of a new session
+whose controlling terminal is the slave side of a fresh pty (so job control, Ctrl-C and
+``SIGWINCH`` work as in a local shell); the server keeps the master side, which carries both
+directions. Without one, stdin is a pipe and stdout and stderr share another, as for detached
+dynos. Either way the server's ends are non-blocking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import struct
+import subprocess
+import termios
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_ROWS = 24
+DEFAULT_COLS = 80
+MAX_SIDE = 0xFFFF
+# ``setsid --ctty`` makes the pty the session's controlling terminal without a Python
+# ``preexec_fn`` (which is unsafe in a threaded server). Resolved once: a dyno's PATH is the
+# app's to change.
+SETSID = shutil.which("setsid") or "/usr/bin/setsid"
+
+
+@dataclass(frozen=True)
+class Window:
+    rows: int
+    cols: int
+
+
+def _side(value: str | None, default: int) -> int:
+    if value is None or not value.strip().isdigit():
+        return default
+    number = int(value)
+    return number if 0 < number <= MAX_SIDE else default
+
+
+def window_from_env(env: Mapping[str, str]) -> Window:
+    """The window size the client asked for (``LINES`` x ``COLUMNS``), else 24 x 80."""
+    return Window(_side(env.get("LINES"), DEFAULT_ROWS), _side(env.get("COLUMNS"), DEFAULT_COLS))
+
+
+def set_window(fd: int, window: Window) -> None:
+    """Resize the terminal of ``fd``; its foreground process group gets ``SIGWINCH``."""
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", window.rows, window.cols, 0, 0))
+
+
+class Stdio:
+    """The server's ends of a dyno's standard streams."""
+
+    def __init__(self, output: int, input: int | None, tty: bool) -> None:
+        self.output = output  # read: the process's stdout and stderr
+        self.input = input  # write: its stdin (the same fd as ``output`` with a tty)
+        self.tty = tty
+        for fd in {output, input} - {None}:
+            assert fd is not None
+            os.set_blocking(fd, False)
+
+    def end_input(self) -> None:
+        """Signal end of input: the terminal's EOF character, or close the stdin pipe."""
+        if self.input is None:
+            return
+        if self.tty:
+            with contextlib.suppress(OSError):  # the terminal is gone: nobody reads any more
+                eof = termios.tcgetattr(self.input)[6][termios.VEOF]
+                os.write(self.input, eof if isinstance(eof, bytes) else bytes([eof]))
+        else:
+            os.close(self.input)
+            self.input = None
+
+    def resize(self, window: Window) -> None:
+        if self.tty:
+            set_window(self.output, window)
+
+    def close(self) -> None:
+        if self.input is not None and self.input != self.output:
+            os.close(self.input)
+        self.input = None
+        if self.output >= 0:
+            os.close(self.output)
+            self.output = -1
+
+
+def _spawn_piped(
+    command: str, *, cwd: Path, env: Mapping[str, str]
+) -> tuple[subprocess.Popen[bytes], Stdio]:
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=dict(env),
+            stdin=in_read,
+            stdout=out_write,
+            stderr=out_write,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except BaseException:
+        os.close(in_write)
+        os.close(out_read)
+        raise
+    finally:
+        os.close(in_read)
+        os.close(out_write)
+    return proc, Stdio(out_read, in_write, tty=False)
+
+
+def spawn(
+    command: str, *, cwd: Path, env: Mapping[str, str], tty: bool, window: Window
+) -> tuple[subprocess.Popen[bytes], Stdio]:
+    """Start ``bash -c command`` in a new session, on a pty (``tty``) or on pipes."""
+    if not tty:
+        return _spawn_piped(command, cwd=cwd, env=env)
+    master, slave = os.openpty()
+    try:
+        set_window(master, window)
+        proc = subprocess.Popen(
+            [SETSID, "--ctty", "bash", "-c", command],
+            cwd=cwd,
+            env=dict(env),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            close_fds=True,
+        )
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)  # only the dyno holds it now, so its exit reads as EOF (EIO) here
+    return proc, Stdio(master, master, tty=True)

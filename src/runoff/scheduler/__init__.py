@@ -1,0 +1,1 @@
+"""The scheduler: jobs that run a command (or restart the app) at fixed moments."""
