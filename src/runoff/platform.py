@@ -28,6 +28,8 @@ from runoff.dynos.launching import Launches
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
 from runoff.dynos.rendezvous import RendezvousServer, advertised_host, tls_files
+from runoff.dynos.runtime import RuntimeMonitor
+from runoff.dynos.runtime_metrics import MetricsStore
 from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Supervisor
@@ -35,6 +37,8 @@ from runoff.dynos.workspace import WorkspaceProvider
 from runoff.formation.manager import FormationManager
 from runoff.formation.service import FormationService
 from runoff.formation.store import FormationStore
+from runoff.logs.drains.manager import DrainManager
+from runoff.logs.retention import Retention, limits_from
 from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
@@ -61,13 +65,15 @@ class Platform:
         self.releases = ReleaseService(self.engine, self.clock)
         self.slugs = SlugService(self.engine, self.clock, settings.data_dir)
         self.log_store = LogStore(self.engine)
-        self.router = LogRouter(self.log_store, self.clock)
+        self.router = LogRouter(self.log_store, self.clock, settings.log_tail_buffer_lines)
         self.log_sessions = LogSessions(self.engine, self.clock, settings.log_session_ttl_seconds)
+        self.retention = Retention(self.log_store, self.clock, limits_from(settings))
+        self.drains = DrainManager.configured(self.engine, self.router, self.clock, settings)
         self.registry = ServerRegistry(self.engine, self.clock)
         self.server = self.registry.register()
         self.dyno_store = DynoStore(self.engine, self.clock)
         self.workspaces = WorkspaceProvider(settings.data_dir / "dynos", settings.workspace_mode)
-        self.cgroups = Cgroups(settings.cgroups)
+        self.cgroups = Cgroups(settings.cgroups, resources=True)
         self.timers = Timers(self.clock)
         self.supervisor = Supervisor(
             store=self.dyno_store,
@@ -77,6 +83,14 @@ class Platform:
             clock=self.clock,
             grace_seconds=settings.stop_grace_seconds,
             timers=self.timers,
+        )
+        self.runtime = RuntimeMonitor(
+            supervisor=self.supervisor,
+            cgroups=self.cgroups,
+            router=self.router,
+            store=MetricsStore(self.engine),
+            clock=self.clock,
+            settings=settings,
         )
         self.rendezvous = self._rendezvous(settings)
         self.dynos = DynoService(
@@ -90,6 +104,7 @@ class Platform:
         )
         self._wire_formation()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
 
     @staticmethod
     def _rendezvous(settings: Settings) -> RendezvousServer:
@@ -184,6 +199,11 @@ class Platform:
         dead = await asyncio.to_thread(self.registry.dead, self.server)
         await self.scheduler_runner.start(loop, [server.id for server in dead])
         self._heartbeat = loop.create_task(self._beat())
+        await self.drains.start()
+        self._background += [
+            loop.create_task(self.retention.run(self.settings.log_prune_seconds)),
+            loop.create_task(self.runtime.run()),
+        ]
 
     async def _beat(self) -> None:
         while True:
@@ -206,6 +226,10 @@ class Platform:
             await self.formation_manager.stop()
             await self.launches.drain()  # so that the shutdown sees every dyno they started
             await self.supervisor.shutdown()
+            for task in self._background:
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
+            await self.drains.stop()
             self.cycler.stop()
             self.timers.stop()
             await self.rendezvous.close()
@@ -229,6 +253,7 @@ class Platform:
         slug_ids = await asyncio.to_thread(self.slugs.ids_for, app)
         await asyncio.to_thread(self.apps.delete, app)
         await asyncio.to_thread(self.log_store.delete_app, app.id)
+        await self.drains.refresh()  # its drains went with it
         await asyncio.to_thread(self.slugs.forget_app, slug_ids)
 
     def upload_dir(self) -> Path:

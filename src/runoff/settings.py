@@ -82,6 +82,18 @@ class Settings:
     log_session_ttl_seconds: int = 3600
     workspace_mode: str = "auto"
     cgroups: str = "auto"
+    # logs, drains, runtime metrics and memory quotas (docs/logs.md)
+    log_retention_days: float = 30.0
+    log_retention_mb: int = 1024
+    log_prune_seconds: float = 60.0
+    log_tail_buffer_lines: int = 20_000
+    log_drains_per_app: int = 5
+    drain_buffer_lines: int = 10_000
+    drain_ca_file: Path | None = None
+    metrics_interval_seconds: float = 20.0
+    memory_check_seconds: float = 1.0
+    memory_limits: str = "auto"
+    memory_quota_scale: float = 1.0
     # attached runs (``runoff run`` / ``heroku run``): the TLS rendezvous endpoint
     rendezvous_port: int = 5001  # 0: any free port
     rendezvous_host: str | None = None  # in attach URLs and the certificate; default: host
@@ -113,6 +125,21 @@ class Settings:
             log_session_ttl_seconds=_int(env, "RUNOFF_LOG_SESSION_TTL_SECONDS", 3600, minimum=1),
             workspace_mode=_choice(env, "RUNOFF_WORKSPACE", "auto", ("auto", "overlay", "copy")),
             cgroups=_choice(env, "RUNOFF_CGROUPS", "auto", ("auto", "on", "off")),
+            log_retention_days=_float(env, "RUNOFF_LOG_RETENTION_DAYS", 30.0),
+            log_retention_mb=_int(env, "RUNOFF_LOG_RETENTION_MB", 1024),
+            log_prune_seconds=_float(env, "RUNOFF_LOG_PRUNE_SECONDS", 60.0, minimum=0.01),
+            log_tail_buffer_lines=_int(env, "RUNOFF_LOG_TAIL_BUFFER_LINES", 20_000, minimum=100),
+            log_drains_per_app=_int(env, "RUNOFF_LOG_DRAINS_PER_APP", 5),
+            drain_buffer_lines=_int(env, "RUNOFF_DRAIN_BUFFER_LINES", 10_000, minimum=10),
+            drain_ca_file=_path(env, "RUNOFF_DRAIN_CA_FILE"),
+            metrics_interval_seconds=_float(
+                env, "RUNOFF_METRICS_INTERVAL_SECONDS", 20.0, minimum=0.05
+            ),
+            memory_check_seconds=_float(env, "RUNOFF_MEMORY_CHECK_SECONDS", 1.0, minimum=0.05),
+            memory_limits=_choice(
+                env, "RUNOFF_MEMORY_LIMITS", "auto", ("auto", "cgroup", "watchdog", "off")
+            ),
+            memory_quota_scale=_float(env, "RUNOFF_MEMORY_QUOTA_SCALE", 1.0, minimum=0.0001),
             rendezvous_port=_int(env, "RUNOFF_RENDEZVOUS_PORT", 5001, minimum=0),
             rendezvous_host=env.get("RUNOFF_RENDEZVOUS_HOST") or None,
             rendezvous_cert=cert,

@@ -99,6 +99,7 @@ def test_a_mistyped_command_in_a_known_topic_loads_every_command() -> None:
         "ps",
         "ps:stop",
         "ps:restart",
+        "ps:metrics",
         "ps:scale",
     ]
     assert len(load_commands("ps:stopp").commands) == len(load_commands().commands)

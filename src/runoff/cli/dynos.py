@@ -6,7 +6,7 @@ import argparse
 import re
 import shlex
 
-from runoff.cli import render
+from runoff.cli import render, runtime
 from runoff.cli.context import UsageError
 from runoff.cli.options import whole_number
 
@@ -128,6 +128,21 @@ def register(commands: CommandSet) -> None:
         ],
     )
     commands.add(
+        "ps:metrics",
+        ps_metrics,
+        "show a dyno's load and memory samples",
+        arguments=lambda parser: parser.add_argument(
+            "dyno", metavar="DYNO", help="dyno name (its latest run) or id"
+        ),
+        description=(
+            "Show the runtime metrics sampled from a dyno (about every 20 s): load averages\n"
+            "and memory, oldest first, with its memory quota and how it is enforced."
+        ),
+        app=True,
+        json=True,
+        examples=["runoff ps:metrics run.1 -a myapp", "runoff ps:metrics run.1 -a myapp --json"],
+    )
+    commands.add(
         "ps:scale",
         scale_dynos,
         "scale the formation: how many dynos of each process type, and their size",
@@ -206,7 +221,7 @@ def list_dynos(args: argparse.Namespace, ctx: Context) -> int:
     elif not dynos:
         ctx.out(f"No dynos on {app}")
     else:
-        ctx.out(*render.ps_lines(dynos, ctx.now()))
+        ctx.out(*render.ps_lines(dynos, ctx.now()), *runtime.limits_note(dynos))
     return 0
 
 
@@ -228,6 +243,15 @@ def restart_dynos(args: argparse.Namespace, ctx: Context) -> int:
     else:
         client.delete("apps", app, "dynos")
         ctx.out(f"Restarting dynos on {app}... done")
+    return 0
+
+
+def ps_metrics(args: argparse.Namespace, ctx: Context) -> int:
+    data = ctx.client().get("apps", ctx.app(), "dynos", args.dyno, "metrics")
+    if args.json:
+        ctx.json(data)
+    else:
+        ctx.out(*runtime.metrics_lines(data, ctx.now()))
     return 0
 
 

@@ -38,6 +38,7 @@ TOPICS = {
     "run": "dynos",
     "ps": "dynos",
     "logs": "logs",
+    "drains": "drains",
     "scheduler": "scheduler",
     "server": "serve",
     "migrate": "serve",

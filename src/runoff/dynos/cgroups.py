@@ -4,6 +4,10 @@ A process that double-forks and calls ``setsid`` leaves its dyno's session and p
 but not its cgroup. Where the host lets us create cgroups (root, v1 ``pids`` hierarchy or
 cgroup v2), each dyno gets ``<our cgroup>/runoff/<dyno id>``; elsewhere ``available`` is False
 and the dyno manager falls back to sessions plus an environment marker (see ``process``).
+
+On cgroup v1 hosts the dyno also gets a cgroup in the ``memory``, ``cpu`` and ``cpuacct``
+hierarchies that let us create one (``limited``), where ``Limits`` are applied: the memory
+limit and the CPU shares of its size, and from where its usage is read.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -41,9 +46,42 @@ def _hierarchy() -> Path | None:
     return None
 
 
+RESOURCE_CONTROLLERS = ("memory", "cpu", "cpuacct")
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int  # hard limit: the kernel reclaims, then OOM-kills, above it
+    soft_memory_bytes: int
+    cpu_shares: int
+
+
+def _resource_parents() -> dict[str, Path]:
+    """The v1 resource hierarchies under which we can create cgroups."""
+    found = {}
+    for controller in RESOURCE_CONTROLLERS:
+        own = _own_path(controller)
+        base = ROOT / controller
+        if own is None or not base.is_dir() or (base / "cgroup.controllers").exists():
+            continue
+        parent = base / own.lstrip("/") / "runoff"
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            probe = parent / f"probe-{os.getpid()}"
+            probe.mkdir(exist_ok=True)
+            probe.rmdir()
+        except OSError as exc:
+            log.info("no %s cgroups for dynos (%s)", controller, exc)
+            continue
+        found[controller] = parent
+    return found
+
+
 class Cgroups:
-    def __init__(self, mode: str = "auto") -> None:
+    def __init__(self, mode: str = "auto", *, resources: bool = False) -> None:
+        """``resources``: also give dynos memory/cpu/cpuacct cgroups where possible."""
         self.parent: Path | None = None
+        self.resources: dict[str, Path] = {}
         if mode == "off":
             return
         parent = _hierarchy()
@@ -59,6 +97,8 @@ class Cgroups:
             if mode == "on":
                 raise
             log.info("per-dyno cgroups unavailable (%s); using sessions and markers", exc)
+        if resources and self.parent is not None:
+            self.resources = _resource_parents()
 
     @property
     def available(self) -> bool:
@@ -67,11 +107,32 @@ class Cgroups:
     def path(self, dyno_id: str) -> Path | None:
         return self.parent / dyno_id if self.parent else None
 
-    def create(self, dyno_id: str) -> Path | None:
+    @property
+    def limited(self) -> bool:
+        """Memory is limited and measured per dyno by the kernel."""
+        return "memory" in self.resources
+
+    def resource_path(self, controller: str, dyno_id: str) -> Path | None:
+        parent = self.resources.get(controller)
+        return parent / dyno_id if parent is not None else None
+
+    def create(self, dyno_id: str, limits: Limits | None = None) -> Path | None:
         path = self.path(dyno_id)
         if path is not None:
             path.mkdir(exist_ok=True)
+            self._create_resources(dyno_id, limits)
         return path
+
+    def _create_resources(self, dyno_id: str, limits: Limits | None) -> None:
+        for parent in self.resources.values():
+            (parent / dyno_id).mkdir(exist_ok=True)
+        if limits is None:
+            return
+        if memory := self.resource_path("memory", dyno_id):
+            (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
+            (memory / "memory.soft_limit_in_bytes").write_text(str(limits.soft_memory_bytes))
+        if cpu := self.resource_path("cpu", dyno_id):
+            (cpu / "cpu.shares").write_text(str(limits.cpu_shares))
 
     @staticmethod
     def add(path: Path, pid: int) -> None:
@@ -91,11 +152,33 @@ class Cgroups:
             yield False
             return
         tid = str(threading.get_native_id())
-        tasks.write_text(tid)
+        entered = [(tasks, self.parent.parent / "tasks")]
+        for controller, parent in self.resources.items():
+            # moving a thread in and out of a cpu cgroup costs ~1 ms (the scheduler's groups):
+            # dyno processes join theirs after they start instead (``join_cpu``)
+            if controller != "cpu":
+                entered.append((parent / path.name / "tasks", parent.parent / "tasks"))
+        done: list[Path] = []
         try:
+            for inside, _ in entered:
+                inside.write_text(tid)
+                done.append(inside)
             yield True
         finally:
-            (self.parent.parent / "tasks").write_text(tid)
+            for inside, outside in entered:
+                if inside in done:
+                    outside.write_text(tid)
+
+    def join_cpu(self, dyno_id: str, pids: Iterable[int]) -> None:
+        """Move those of ``pids`` not in the dyno's cpu cgroup yet into it (so its size's
+        CPU shares apply); processes that are gone meanwhile are skipped."""
+        cpu = self.resource_path("cpu", dyno_id)
+        if cpu is None:
+            return
+        inside = set(self.pids(cpu))
+        for pid in set(pids) - inside:
+            with contextlib.suppress(OSError):
+                (cpu / "cgroup.procs").write_text(str(pid))
 
     @staticmethod
     def pids(path: Path) -> list[int]:
@@ -104,8 +187,13 @@ class Cgroups:
         except OSError:
             return []
 
+    def remove(self, path: Path) -> None:
+        for parent in self.resources.values():
+            self._rmdir(parent / path.name)
+        self._rmdir(path)
+
     @staticmethod
-    def remove(path: Path) -> None:
+    def _rmdir(path: Path) -> None:
         try:
             path.rmdir()
         except OSError as exc:

@@ -1,7 +1,8 @@
 """Dyno sizes: names, memory quotas and CPU shares.
 
 Names are validated case-insensitively and stored in their canonical spelling (``Standard-1X``).
-Quotas are enforced by the logs/runtime-metrics layer; here they are the documented table.
+Quotas are enforced by ``runtime`` (R14 above the quota, R15 and the dyno killed above
+``kill_factor`` times it); here they are the documented table (docs/logs.md).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class Size:
     name: str
     memory_bytes: int
     cpu_share: int  # relative weight (cgroup cpu.shares)
+    kill_factor: float = 2.0  # R15 and killed above this many times the quota
 
 
 SIZES: tuple[Size, ...] = (
@@ -27,11 +29,11 @@ SIZES: tuple[Size, ...] = (
     Size("Basic", 512 * MB, 256),
     Size("Standard-1X", 512 * MB, 512),
     Size("Standard-2X", 1024 * MB, 1024),
-    Size("Performance-M", 2560 * MB, 2048),
-    Size("Performance-L", 14336 * MB, 8192),
-    Size("Private-S", 1024 * MB, 1024),
-    Size("Private-M", 2560 * MB, 2048),
-    Size("Private-L", 14336 * MB, 8192),
+    Size("Performance-M", 2560 * MB, 2048, kill_factor=1.0),
+    Size("Performance-L", 14336 * MB, 8192, kill_factor=1.0),
+    Size("Private-S", 1024 * MB, 1024, kill_factor=1.0),
+    Size("Private-M", 2560 * MB, 2048, kill_factor=1.0),
+    Size("Private-L", 14336 * MB, 8192, kill_factor=1.0),
 )
 DEFAULT_SIZE = "Standard-1X"
 

@@ -17,25 +17,26 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from runoff.clock import Clock
 from runoff.dynos.attach import Attachment
-from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.cgroups import Cgroups, Limits
 from runoff.dynos.messages import exit_state, stop_lines
 from runoff.dynos.model import Dyno, Outcome, State, StopReason, outcome_for
 from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
 from runoff.dynos.store import DynoStore
 from runoff.dynos.workspace import WorkspaceProvider
-from runoff.logs.model import APP, MAX_LINE_BYTES
+from runoff.logs.capture import LineBuffer, widen_pipe
+from runoff.logs.model import APP
 from runoff.logs.router import LogRouter
 from runoff.timers import Timers
 
 log = logging.getLogger(__name__)
-READ_CHUNK = 1 << 16
+READ_CHUNK = 1 << 18
 DRAIN_TIMEOUT = 2.0
 
 
@@ -50,8 +51,8 @@ class Running:
     pidfd: int
     fd: int
     cgroup: Path | None
-    partial: bytes = b""
-    chunked: bool = False  # the last line was emitted in chunks and its newline is pending
+    lines: LineBuffer = field(default_factory=LineBuffer)
+    paused: bool = False  # not reading: the log writer is behind
     stop_reason: StopReason | None = None
     killed: bool = False
     eof: asyncio.Event = field(default_factory=asyncio.Event)
@@ -95,6 +96,11 @@ class Supervisor:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.on_end: list[Callable[[Dyno], None]] = []
+        self.limits_for: Callable[[Dyno], Limits | None] = lambda dyno: None
+        """The resource limits of a dyno's cgroups (set by the runtime monitor)."""
+        self.exit_hooks: list[Callable[[str], Awaitable[None]]] = []
+        """Awaited with the dyno id when its main process has exited, before anything else;
+        a hook may still ``stop`` the dyno, so the end is recorded as forced."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -107,6 +113,14 @@ class Supervisor:
 
     def running_ids(self) -> list[str]:
         return list(self._running)
+
+    def running_dynos(self) -> list[Dyno]:
+        return [running.dyno for running in self._running.values()]
+
+    def pids_of(self, dyno_id: str) -> set[int]:
+        """Every live process of a dyno running here (empty if it is not)."""
+        running = self._running.get(dyno_id)
+        return self._pids(running) if running is not None else set()
 
     # launching -------------------------------------------------------------------------------
     async def launch(self, prepare: Callable[[], Launch]) -> Dyno:
@@ -140,7 +154,7 @@ class Supervisor:
         )
         app_dir = self._workspaces.create(dyno.id, launch.slug_tree)
         env = {**launch.env, "HOME": str(app_dir), MARKER: dyno.id}
-        cgroup = self._cgroups.create(dyno.id)
+        cgroup = self._cgroups.create(dyno.id, self.limits_for(dyno))
         start = launch.attachment.spawn if launch.attachment is not None else spawn
         try:
             if cgroup is None:
@@ -162,6 +176,7 @@ class Supervisor:
             assert proc.stdout is not None
             fd = proc.stdout.fileno()
             os.set_blocking(fd, False)
+            widen_pipe(fd)
         now = self._clock.now_us()
         self._store.transition(dyno, State.UP, {"pid": proc.pid, "up_at": now})
         self._router.platform(dyno.app_id, dyno.name, "State changed from starting to up")
@@ -220,28 +235,26 @@ class Supervisor:
             data = b""
         if not data:
             self.loop.remove_reader(running.fd)
-            self._emit_partial(running)
+            self._publish(running, running.lines.finish())
             running.eof.set()
             return
-        if running.chunked and data.startswith(b"\n"):
-            # the line this newline ends was already emitted in full chunks
-            data = data[1:]
-        lines = (running.partial + data).split(b"\n")
-        running.partial = lines.pop()
-        running.chunked = False
-        while len(running.partial) >= MAX_LINE_BYTES:
-            lines.append(running.partial[:MAX_LINE_BYTES])
-            running.partial = running.partial[MAX_LINE_BYTES:]
-            running.chunked = not running.partial
-        if lines:
-            dyno = running.dyno
-            self._router.publish(dyno.app_id, dyno.name, APP, lines)
+        self._publish(running, running.lines.feed(data))
+        dyno = running.dyno
+        if running.proc.returncode is None and self._router.congested(dyno.app_id, dyno.name):
+            # the log writer is behind: the dyno blocks on its full pipe until it catches up
+            self.loop.remove_reader(running.fd)
+            running.paused = True
+            self._router.when_drained(lambda: self._resume_output(running))
 
-    def _emit_partial(self, running: Running) -> None:
-        if running.partial:
+    def _resume_output(self, running: Running) -> None:
+        if running.paused and not running.eof.is_set():
+            running.paused = False
+            self.loop.add_reader(running.fd, self._on_output, running)
+
+    def _publish(self, running: Running, block: tuple[bytes, int] | None) -> None:
+        if block is not None:
             dyno = running.dyno
-            self._router.publish(dyno.app_id, dyno.name, APP, [running.partial])
-            running.partial = b""
+            self._router.publish_block(dyno.app_id, dyno.name, APP, *block)
 
     # ending ----------------------------------------------------------------------------------
     def _on_exit(self, running: Running) -> None:
@@ -261,6 +274,8 @@ class Supervisor:
         )
 
     async def _finish(self, running: Running, status: int) -> None:
+        for hook in self.exit_hooks:
+            await hook(running.dyno.id)
         dyno = running.dyno
         forced = running.stop_reason is not None
         self._router.platform(dyno.app_id, dyno.name, f"Process exited with status {status}")
@@ -275,11 +290,12 @@ class Supervisor:
             stop_reason = await self._drain_attached(running, forced) or stop_reason
             running.attachment.finish(status)  # the client need not wait for the bookkeeping
         else:
+            self._resume_output(running)  # what is left in the pipe is read whatever the backlog
             try:
                 await asyncio.wait_for(running.eof.wait(), DRAIN_TIMEOUT)
             except TimeoutError:
                 self.loop.remove_reader(running.fd)
-                self._emit_partial(running)
+                self._publish(running, running.lines.finish())
         if running.proc.stdout is not None:
             running.proc.stdout.close()
         for timer in running.timers:

@@ -11,11 +11,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -178,21 +180,6 @@ dyno_events = Table(
 Index("ix_dyno_events_app_id", dyno_events.c.app_id, dyno_events.c.id)
 Index("ix_dyno_events_dyno", dyno_events.c.dyno_id)
 
-log_lines = Table(
-    "log_lines",
-    metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("app_id", String(36), nullable=False),
-    Column("at", Micros, nullable=False),
-    Column("source", String(16), nullable=False),
-    Column("dyno", String(64), nullable=False),
-    Column("message", LargeBinary, nullable=False),
-)
-Index("ix_log_lines_app", log_lines.c.app_id, log_lines.c.id)
-Index("ix_log_lines_app_dyno", log_lines.c.app_id, log_lines.c.dyno, log_lines.c.id)
-
 log_sessions = Table(
     "log_sessions",
     metadata,
@@ -203,6 +190,67 @@ log_sessions = Table(
     Column("created_at", Micros, nullable=False),
     Column("expires_at", Micros, nullable=False),
 )
+
+# One row per chunk of consecutive lines of one app, dyno and source (see runoff.logs.store).
+log_chunks = Table(
+    "log_chunks",
+    metadata,
+    Column(
+        "first_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("last_id", BigInteger, nullable=False),
+    Column("app_id", String(36), nullable=False),
+    Column("dyno", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("first_at", Micros, nullable=False),
+    Column("last_at", Micros, nullable=False),
+    Column("codec", SmallInteger, nullable=False),  # 0: raw, 1: zlib
+    Column("size", Integer, nullable=False),  # bytes of data as stored
+    Column("times", LargeBinary, nullable=True),  # runs of (lines, bytes, at) if > 1 timestamp
+    Column("data", LargeBinary, nullable=False),  # the lines joined by \n
+)
+Index("ix_log_chunks_app", log_chunks.c.app_id, log_chunks.c.last_id)
+Index("ix_log_chunks_app_dyno", log_chunks.c.app_id, log_chunks.c.dyno, log_chunks.c.last_id)
+Index("ix_log_chunks_last_at", log_chunks.c.last_at)
+
+log_drains = Table(
+    "log_drains",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("app_id", "url", name="uq_log_drains_app_url"),
+)
+
+# Runtime metrics: one row per sample of a running dyno (load averages, memory in bytes).
+dyno_metrics = Table(
+    "dyno_metrics",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("dyno_id", String(36), ForeignKey("dynos.id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", String(36), nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("load_avg_1m", Float, nullable=False),
+    Column("load_avg_5m", Float, nullable=False),
+    Column("load_avg_15m", Float, nullable=False),
+    Column("memory_total", BigInteger, nullable=False),
+    Column("memory_rss", BigInteger, nullable=False),
+    Column("memory_cache", BigInteger, nullable=False),
+    Column("memory_swap", BigInteger, nullable=False),
+    Column("memory_pgpgin", BigInteger, nullable=False),  # pages, cumulative
+    Column("memory_pgpgout", BigInteger, nullable=False),
+    Column("memory_quota", BigInteger, nullable=False),
+)
+Index("ix_dyno_metrics_dyno", dyno_metrics.c.dyno_id, dyno_metrics.c.at)
+Index("ix_dyno_metrics_app", dyno_metrics.c.app_id, dyno_metrics.c.at)
 
 # formation, release phase and scheduler (branch formation) ------------------------------------
 # At most one running dyno per (app, name): two servers converging the same formation cannot

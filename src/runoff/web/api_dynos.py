@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from runoff.auth.scopes import Need
+from runoff.dynos.attach import AttachPoint
+from runoff.dynos.model import Dyno
 from runoff.dynos.service import parse_create
+from runoff.platform import Platform
 from runoff.web import render
 from runoff.web.common import app_for, json_body, platform, respond, sync
+
+
+def _render(
+    plat: Platform, found: Dyno, app_name: str, attach: AttachPoint | None = None
+) -> dict[str, Any]:
+    """The dyno with its size's limits and how this server enforces them."""
+    return {**render.dyno(found, app_name, attach), **plat.runtime.describe(found)}
 
 
 async def create_dyno(request: Request) -> Response:
@@ -20,21 +32,23 @@ async def create_dyno(request: Request) -> Response:
     create = parse_create(body, plat.settings.default_ttl_seconds)
     if create.attach:
         dyno, attach = await plat.dynos.create_attached(app, create)
-        return respond(render.dyno(dyno, app.name, attach), status=201)
+        return respond(_render(plat, dyno, app.name, attach), status=201)
     dyno = await plat.dynos.create(app, create)
-    return respond(render.dyno(dyno, app.name), status=201)
+    return respond(_render(plat, dyno, app.name), status=201)
 
 
 async def list_dynos(request: Request) -> Response:
     _, app = await app_for(request, Need.READ)
-    found = await sync(platform(request).dynos.list, app)
-    return respond([render.dyno(d, app.name) for d in found])
+    plat = platform(request)
+    found = await sync(plat.dynos.list, app)
+    return respond([_render(plat, d, app.name) for d in found])
 
 
 async def get_dyno(request: Request) -> Response:
     _, app = await app_for(request, Need.READ)
-    found = await sync(platform(request).dynos.get, app, request.path_params["dyno"])
-    return respond(render.dyno(found, app.name))
+    plat = platform(request)
+    found = await sync(plat.dynos.get, app, request.path_params["dyno"])
+    return respond(_render(plat, found, app.name))
 
 
 async def stop_dyno(request: Request) -> Response:

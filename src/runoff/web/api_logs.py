@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -11,13 +10,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from runoff.auth.scopes import Need
-from runoff.logs.model import LogLine
+from runoff.logs.model import LogBatch
 from runoff.logs.sessions import LogSession, parse_request
 from runoff.platform import Platform
 from runoff.web.common import app_for, json_body, platform, respond, sync
 
 KEEPALIVE_SECONDS = 10.0
-BACKLOG_PAGE = 5000
+PAGE = 5000  # lines per store read while catching up
 
 
 async def create_session(request: Request) -> Response:
@@ -38,46 +37,77 @@ async def create_session(request: Request) -> Response:
     )
 
 
-def _event(line: LogLine, as_json: bool) -> bytes:
-    data = line.as_json() if as_json else line.render()
-    return f"id: {line.id}\ndata: {data}\n\n".encode()
+class _Stream:
+    """The events of one log-session request: a backlog, then (tail) live batches.
 
+    Every line is sent once, in id order: live batches are queued from the moment the request
+    starts; the backlog is read from the store after a flush, and queued lines it already
+    covered are skipped. When the live queue overflows, the missing lines are read from the
+    store again, so a slow client costs bounded memory and loses nothing.
+    """
 
-async def _events(
-    plat: Platform, session: LogSession, last_event_id: int | None
-) -> AsyncIterator[bytes]:
-    router = plat.router
-    sub = router.subscribe(session.app_id, session.filter) if session.tail else None
-    try:
-        yield b"retry: 1000\n\n" if session.tail else b"retry: 10\n\n"
-        await router.aflush()
-        if last_event_id is not None:
-            backlog = await sync(
-                plat.log_store.after, session.app_id, session.filter, last_event_id, BACKLOG_PAGE
-            )
-        else:
-            backlog = await sync(plat.log_store.tail, session.app_id, session.filter, session.lines)
-        last = last_event_id or 0
-        for line in backlog:
-            yield _event(line, session.json)
-            last = line.id
-        if sub is None:
-            return
+    def __init__(self, plat: Platform, session: LogSession) -> None:
+        self.plat = plat
+        self.session = session
+        self.last = 0
+
+    def _send(self, batches: list[LogBatch]) -> bytes:
+        parts = []
+        for batch in batches:
+            part = batch.since(self.last)
+            if part is not None:
+                parts.append(part.events(self.session.json))
+                self.last = part.last_id
+        return b"".join(parts)
+
+    async def backlog(self) -> bytes:
+        session = self.session
+        batches = await sync(
+            self.plat.log_store.read_tail, session.app_id, session.filter, session.lines
+        )
+        return self._send(batches)
+
+    async def after(self) -> AsyncIterator[bytes]:
+        """Every stored line after ``last``, page by page."""
+        session = self.session
         while True:
-            try:
-                batch = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_SECONDS)
-            except TimeoutError:
-                yield b": keepalive\n\n"
-                continue
-            chunk = b"".join(
-                _event(line, session.json) for line in batch.to_lines() if line.id > last
+            batches = await sync(
+                self.plat.log_store.read_after, session.app_id, session.filter, self.last, PAGE
             )
+            chunk = self._send(batches)
             if chunk:
-                last = batch.first_id + len(batch.lines) - 1
                 yield chunk
-    finally:
-        if sub is not None:
-            router.unsubscribe(sub)
+            if sum(batch.count for batch in batches) < PAGE:
+                return
+
+    async def events(self, resume_after: int | None) -> AsyncIterator[bytes]:
+        router = self.plat.router
+        session = self.session
+        sub = router.subscribe(session.app_id, session.filter) if session.tail else None
+        try:
+            yield b"retry: 1000\n\n" if session.tail else b"retry: 10\n\n"
+            watermark = router.last_id
+            await router.aflush()
+            if resume_after is None:
+                yield await self.backlog()
+                self.last = max(self.last, watermark)
+            else:
+                self.last = resume_after
+                async for chunk in self.after():
+                    yield chunk
+            while sub is not None:
+                batches = await sub.take(KEEPALIVE_SECONDS)
+                if batches is None:  # fell behind: catch up from the store
+                    await router.aflush()
+                    async for chunk in self.after():
+                        yield chunk
+                elif not batches:
+                    yield b": keepalive\n\n"
+                elif chunk := self._send(batches):
+                    yield chunk
+        finally:
+            if sub is not None:
+                router.unsubscribe(sub)
 
 
 async def stream(request: Request) -> Response:
@@ -89,7 +119,7 @@ async def stream(request: Request) -> Response:
     with contextlib.suppress(ValueError):
         last_event_id = int(request.headers.get("last-event-id", ""))
     return StreamingResponse(
-        _events(plat, session, last_event_id),
+        _Stream(plat, session).events(last_event_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -17,9 +17,11 @@ from runoff.platform import Platform
 from runoff.web import (
     api_account,
     api_apps,
+    api_drains,
     api_dynos,
     api_formation,
     api_logs,
+    api_runtime,
     api_scheduler,
 )
 
@@ -79,6 +81,8 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_logs.routes,
             *api_formation.routes,
             *api_scheduler.routes,
+            *api_drains.routes,
+            *api_runtime.routes,
         ],
         exception_handlers={
             RunoffError: _runoff_error,
