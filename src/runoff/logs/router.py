@@ -78,6 +78,9 @@ class Subscription:
         return batches
 
 
+ID_BLOCK = 1_000_000  # line ids reserved from the store at a time
+
+
 class LogRouter:
     def __init__(
         self, store: LogStore, clock: Clock, subscriber_lines: int = SUBSCRIBER_LINES
@@ -88,7 +91,8 @@ class LogRouter:
         self._subscriber_lines = subscriber_lines
         self._clock = clock
         self._lock = threading.Lock()
-        self._next_id = store.max_id() + 1
+        self._next_id = store.reserve_ids(ID_BLOCK)
+        self._block_end = self._next_id + ID_BLOCK  # first id past the reserved block
         self._written = self._next_id - 1
         self._written_cond = threading.Condition()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -124,6 +128,11 @@ class LogRouter:
         """Publish ``count`` lines already joined by ``\\n`` (none longer than the maximum)."""
         key = (app_id, dyno)
         with self._lock:
+            if self._next_id + count > self._block_end:
+                # rare (once per ID_BLOCK lines): a short database write under the lock
+                size = max(ID_BLOCK, count)
+                self._next_id = self._store.reserve_ids(size)
+                self._block_end = self._next_id + size
             batch = LogBatch(
                 app_id, dyno, source, at or self._clock.now_us(), self._next_id, count, data
             )

@@ -14,11 +14,13 @@ import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, or_, select, true, update
 
 from runoff.logs.model import LogBatch, LogLine, StreamFilter
 from runoff.store.db import is_sqlite
-from runoff.store.schema import log_chunks
+from runoff.store.schema import log_chunks, meta
+
+ID_COUNTER = "log_next_id"
 
 RAW, ZLIB = 0, 1
 CHUNK_BYTES = 256 * 1024  # consecutive batches are packed into chunks of about this size
@@ -167,6 +169,26 @@ class LogStore:
     def max_id(self) -> int:
         with self._engine.connect() as conn:
             return int(conn.execute(select(func.max(log_chunks.c.last_id))).scalar() or 0)
+
+    def reserve_ids(self, count: int) -> int:
+        """Reserve ``count`` consecutive line ids no other server will use; returns the first.
+
+        Servers sharing a database each draw blocks from one counter (``runoff_meta``), so
+        their lines never collide; within a server ids still grow in arrival order.
+        """
+        with self._engine.begin() as conn:
+            query = select(meta.c.value).where(meta.c.key == ID_COUNTER)
+            if not is_sqlite(self._engine):
+                query = query.with_for_update()
+            current = conn.execute(query).scalar()
+            if current is None:
+                first = int(conn.execute(select(func.max(log_chunks.c.last_id))).scalar() or 0) + 1
+                conn.execute(meta.insert().values(key=ID_COUNTER, value=str(first + count)))
+                return first
+            conn.execute(
+                update(meta).where(meta.c.key == ID_COUNTER).values(value=str(int(current) + count))
+            )
+            return int(current)
 
     def read_after(
         self, app_id: str, flt: StreamFilter, after_id: int, limit: int
