@@ -31,6 +31,7 @@ from runoff.dynos.workspace import WorkspaceProvider
 from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
+from runoff.metrics import MetricsService
 from runoff.servers import HEARTBEAT_SECONDS, ServerRegistry
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
@@ -73,6 +74,8 @@ class Platform:
             slugs=self.slugs,
             server_id=self.server.id,
         )
+        self.metrics = MetricsService(self.engine, self.clock)
+        self.dyno_store.listeners.append(self.metrics.recorder.on_dyno_event)
         self._heartbeat: asyncio.Task[None] | None = None
 
     # lifecycle -------------------------------------------------------------------------------
@@ -102,6 +105,7 @@ class Platform:
         )
         if lost:
             log.warning("reconciled %d dyno(s) left running by a server that died", len(lost))
+        self.metrics.recorder.start()  # catches up with events recorded while it was down
         self._heartbeat = loop.create_task(self._beat())
 
     async def _beat(self) -> None:
@@ -119,6 +123,7 @@ class Platform:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         await self.supervisor.shutdown()
+        await asyncio.to_thread(self.metrics.recorder.stop)
         await asyncio.to_thread(self.registry.stopped, self.server)
         await asyncio.to_thread(self.close)
 

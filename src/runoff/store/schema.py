@@ -203,3 +203,94 @@ log_sessions = Table(
     Column("created_at", Micros, nullable=False),
     Column("expires_at", Micros, nullable=False),
 )
+
+# One-off Dyno Metrics (runoff.metrics) ----------------------------------------------------------
+# An add-on row per (app, service); every metrics row hangs off its add-on (ON DELETE CASCADE),
+# so destroying the add-on or deleting the app removes all of its data. Tables of later
+# features that belong to the add-on (monitors, alerts) should reference addons.id the same way.
+
+addons = Table(
+    "addons",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("service", String(64), nullable=False),  # e.g. one-off-metrics
+    Column("name", String(64), nullable=False, unique=True),
+    Column("plan", String(32), nullable=False),  # plan name within the service, e.g. free
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("app_id", "service", name="uq_addons_app_service"),
+)
+
+metrics_series = Table(
+    "metrics_series",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), nullable=False),
+    Column("key_sha256", String(64), nullable=False),  # of command, type and size
+    Column("command", Text, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("size", String(32), nullable=False),
+    UniqueConstraint("addon_id", "key_sha256", name="uq_metrics_series_addon_key"),
+)
+
+metrics_runs = Table(
+    "metrics_runs",
+    metadata,
+    Column("dyno_id", String(36), primary_key=True),
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "series_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("metrics_series.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # running | succeeded | failed | timed out
+    Column("exit_status", Integer, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("up_at", Micros, nullable=True),
+    Column("ended_at", Micros, nullable=True),
+)
+Index("ix_metrics_runs_created", metrics_runs.c.addon_id, metrics_runs.c.created_at)
+Index("ix_metrics_runs_ended", metrics_runs.c.addon_id, metrics_runs.c.ended_at)
+Index("ix_metrics_runs_name", metrics_runs.c.addon_id, metrics_runs.c.name)
+
+metrics_events = Table(
+    "metrics_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # = dyno_events.id
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), nullable=False),
+    Column("dyno_id", String(36), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("exit_status", Integer, nullable=True),
+    Column("detail", Text, nullable=True),
+)
+Index("ix_metrics_events_at", metrics_events.c.addon_id, metrics_events.c.at)
+Index("ix_metrics_events_dyno", metrics_events.c.dyno_id)
+
+metrics_rollups = Table(
+    "metrics_rollups",
+    metadata,
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), primary_key=True),
+    Column("resolution", Integer, primary_key=True),  # seconds
+    Column("bucket", Micros, primary_key=True),  # start of the bucket
+    Column("series_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),  # runs that ended in the bucket
+    Column("sum_us", BigInteger, nullable=False),
+    Column("min_us", BigInteger, nullable=True),
+    Column("max_us", BigInteger, nullable=True),
+    Column("sketch", Text, nullable=False),  # runoff.metrics.sketch encoding
+    Column("busy_us", BigInteger, nullable=False),  # run-time of ended runs inside the bucket
+)
+
+metrics_cursor = Table(
+    "metrics_cursor",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("position", BigInteger, nullable=False),  # dyno_events.id processed up to
+)

@@ -1,0 +1,48 @@
+"""Deleting what is older than it is kept: rollups past their resolution's range, and runs,
+events and rollups past the retention of their add-on's plan."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, and_, delete, select
+
+from runoff.clock import US_PER_SECOND
+from runoff.metrics.plans import SERVICE, plan_named
+from runoff.metrics.ranges import RESOLUTIONS
+from runoff.store.schema import addons, metrics_events, metrics_rollups, metrics_runs
+
+
+def prune(engine: Engine, now_us: int) -> None:
+    """Delete every metrics row older than it is kept at ``now_us``."""
+    with engine.begin() as conn:
+        plans = conn.execute(select(addons.c.id, addons.c.plan).where(addons.c.service == SERVICE))
+        retention = {row.id: plan_named(row.plan).retention_seconds for row in plans}
+    for resolution, keep in RESOLUTIONS.items():
+        # A bucket is kept while any of it lies inside the longest range shown at it.
+        cutoff = now_us - (keep + resolution) * US_PER_SECOND
+        with engine.begin() as conn:
+            conn.execute(
+                delete(metrics_rollups).where(
+                    metrics_rollups.c.resolution == resolution, metrics_rollups.c.bucket < cutoff
+                )
+            )
+    for addon_id, seconds in retention.items():
+        cutoff = now_us - seconds * US_PER_SECOND
+        with engine.begin() as conn:
+            for resolution in RESOLUTIONS:
+                conn.execute(
+                    delete(metrics_rollups).where(
+                        metrics_rollups.c.addon_id == addon_id,
+                        metrics_rollups.c.resolution == resolution,
+                        metrics_rollups.c.bucket < cutoff - resolution * US_PER_SECOND,
+                    )
+                )
+            conn.execute(
+                delete(metrics_events).where(
+                    metrics_events.c.addon_id == addon_id, metrics_events.c.at < cutoff
+                )
+            )
+            conn.execute(
+                delete(metrics_runs).where(
+                    and_(metrics_runs.c.addon_id == addon_id, metrics_runs.c.ended_at < cutoff)
+                )
+            )
