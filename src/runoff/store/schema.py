@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -294,3 +295,164 @@ metrics_cursor = Table(
     Column("name", String(32), primary_key=True),
     Column("position", BigInteger, nullable=False),  # dyno_events.id processed up to
 )
+
+# Monitors and alerts (runoff.monitors, runoff.alerts) -------------------------------------------
+# Every row hangs off the One-off Dyno Metrics add-on (ON DELETE CASCADE); destroying the add-on
+# deletes them explicitly first (a destroy hook), deleting the app cascades.
+
+
+def _addon_id() -> Column[str]:
+    return Column(
+        "addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+def _serial() -> Column[int]:
+    return Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
+monitors = Table(
+    "monitors",
+    metadata,
+    _id(),
+    _addon_id(),
+    Column("app_id", String(36), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("type", String(32), nullable=False),  # runoff.monitors.model.MonitorType
+    Column("threshold", Integer, nullable=True),  # seconds or runs, by type
+    Column("sensitivity", Integer, nullable=False),
+    Column("window_size", Integer, nullable=True),
+    Column("recovery", Integer, nullable=False),
+    Column("reminder_seconds", Integer, nullable=True),
+    Column("filter_command", Text, nullable=True),  # runoff.query.Match text
+    Column("filter_type", Text, nullable=True),
+    Column("filter_size", Text, nullable=True),
+    Column("state", String(16), nullable=False),  # runoff.monitors.model.MonitorState
+    Column("history", String(100), nullable=False),  # recent observations, "0"/"1"
+    Column("ok_streak", Integer, nullable=False),
+    Column("notified_at", Micros, nullable=True),
+    Column("alert_id", String(36), nullable=True),  # the open alert
+    Column("version", Integer, nullable=False),  # bumped on every write (optimistic check)
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+)
+Index("ix_monitors_addon", monitors.c.addon_id)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    _id(),
+    _addon_id(),
+    Column("monitor_id", String(36), ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),  # per add-on, from 1
+    Column("status", String(16), nullable=False),  # open | resolved
+    Column("opened_at", Micros, nullable=False),
+    Column("resolved_at", Micros, nullable=True),
+    Column("detail", Text, nullable=False),  # JSON, redacted: what opened it
+    UniqueConstraint("addon_id", "number", name="uq_alerts_addon_number"),
+)
+Index("ix_alerts_addon_status", alerts.c.addon_id, alerts.c.status)
+
+alert_flips = Table(
+    "alert_flips",
+    metadata,
+    _serial(),
+    _addon_id(),
+    Column("monitor_id", String(36), ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("alert_id", String(36), ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True),
+    Column("kind", String(16), nullable=False),  # runoff.monitors.model.FlipKind
+    Column("old_state", String(16), nullable=False),
+    Column("new_state", String(16), nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON, redacted: the message's content
+    Column("processed_at", Micros, nullable=True),  # claimed by a sender (NULL: not yet)
+)
+Index("ix_alert_flips_processed", alert_flips.c.processed_at, alert_flips.c.id)
+Index("ix_alert_flips_alert", alert_flips.c.alert_id)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    _id(),
+    Column(
+        "flip_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("alert_flips.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _addon_id(),
+    Column("channel", String(16), nullable=False),  # email | webhook
+    Column("target", Text, nullable=False),  # JSON: recipients, or the webhook's id
+    Column("status", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Micros, nullable=False),
+    Column("lease_until", Micros, nullable=True),  # a sender is sending it until then
+    Column("last_error", Text, nullable=True),
+    Column("sent_at", Micros, nullable=True),
+    Column("created_at", Micros, nullable=False),
+)
+Index("ix_alert_deliveries_due", alert_deliveries.c.status, alert_deliveries.c.next_attempt_at)
+Index("ix_alert_deliveries_flip", alert_deliveries.c.flip_id)
+
+alert_emails = Table(
+    "alert_emails",
+    metadata,
+    _addon_id(),
+    Column("email", String(254), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("addon_id", "email", name="pk_alert_emails"),
+)
+
+alert_webhooks = Table(
+    "alert_webhooks",
+    metadata,
+    _id(),
+    _addon_id(),
+    Column("url", Text, nullable=False),
+    Column("format", String(16), nullable=False),  # generic | slack
+    Column("secret", String(64), nullable=False),  # HMAC key, shown once at creation
+    Column("created_at", Micros, nullable=False),
+)
+Index("ix_alert_webhooks_addon", alert_webhooks.c.addon_id)
+
+monitor_marks = Table(
+    "monitor_marks",
+    metadata,
+    Column("dyno_id", String(36), ForeignKey("dynos.id", ondelete="CASCADE"), nullable=False),
+    Column("change", String(8), nullable=False),  # started | ended: evaluated once
+    _addon_id(),
+    Column("at", Micros, nullable=False),
+    PrimaryKeyConstraint("dyno_id", "change", name="pk_monitor_marks"),
+)
+Index("ix_monitor_marks_at", monitor_marks.c.at)
+
+# Teams (runoff.teams) -----------------------------------------------------------------------------
+
+teams = Table(
+    "teams",
+    metadata,
+    _id(),
+    Column("name", String(30), nullable=False, unique=True),
+    Column("created_at", Micros, nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", String(36), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),  # admin | member
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("team_id", "user_id", name="pk_team_members"),
+)
+Index("ix_team_members_user", team_members.c.user_id)
+
+team_apps = Table(
+    "team_apps",
+    metadata,
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", String(36), ForeignKey("teams.id"), nullable=False),
+)
+Index("ix_team_apps_team", team_apps.c.team_id)
