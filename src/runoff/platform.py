@@ -32,6 +32,7 @@ from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
 from runoff.metrics import MetricsService
+from runoff.monitors.wiring import Monitoring
 from runoff.servers import HEARTBEAT_SECONDS, ServerRegistry
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
@@ -76,6 +77,9 @@ class Platform:
         )
         self.metrics = MetricsService(self.engine, self.clock)
         self.dyno_store.listeners.append(self.metrics.recorder.on_dyno_event)
+        self.monitoring = Monitoring(
+            settings, self.engine, self.clock, self.dyno_store, self.log_store, self.metrics
+        )
         self._heartbeat: asyncio.Task[None] | None = None
 
     # lifecycle -------------------------------------------------------------------------------
@@ -106,6 +110,7 @@ class Platform:
         if lost:
             log.warning("reconciled %d dyno(s) left running by a server that died", len(lost))
         self.metrics.recorder.start()  # catches up with events recorded while it was down
+        self.monitoring.start()
         self._heartbeat = loop.create_task(self._beat())
 
     async def _beat(self) -> None:
@@ -124,6 +129,7 @@ class Platform:
                 await self._heartbeat
         await self.supervisor.shutdown()
         await asyncio.to_thread(self.metrics.recorder.stop)
+        await asyncio.to_thread(self.monitoring.stop)
         await asyncio.to_thread(self.registry.stopped, self.server)
         await asyncio.to_thread(self.close)
 

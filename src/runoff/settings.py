@@ -70,6 +70,11 @@ class Settings:
     log_session_ttl_seconds: int = 3600
     workspace_mode: str = "auto"
     cgroups: str = "auto"
+    public_url: str | None = None  # how users reach this server (links in alerts)
+    smtp_url: str | None = None
+    smtp_from: str = "runoff@localhost"
+    alert_retry_seconds: float = 10.0
+    alert_max_attempts: int = 12
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -89,7 +94,17 @@ class Settings:
             log_session_ttl_seconds=_int(env, "RUNOFF_LOG_SESSION_TTL_SECONDS", 3600, minimum=1),
             workspace_mode=_choice(env, "RUNOFF_WORKSPACE", "auto", ("auto", "overlay", "copy")),
             cgroups=_choice(env, "RUNOFF_CGROUPS", "auto", ("auto", "on", "off")),
+            public_url=env.get("RUNOFF_PUBLIC_URL") or None,
+            smtp_url=env.get("RUNOFF_SMTP_URL") or None,
+            smtp_from=env.get("RUNOFF_SMTP_FROM") or "runoff@localhost",
+            alert_retry_seconds=_float(env, "RUNOFF_ALERT_RETRY_SECONDS", 10.0, minimum=0.01),
+            alert_max_attempts=_int(env, "RUNOFF_ALERT_MAX_ATTEMPTS", 12, minimum=1),
         )
+
+    @property
+    def base_url(self) -> str:
+        """``RUNOFF_PUBLIC_URL``, else the address the server listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
