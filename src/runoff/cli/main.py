@@ -38,6 +38,8 @@ TOPICS = {
     "run": "dynos",
     "ps": "dynos",
     "logs": "logs",
+    "addons": "addons",
+    "metrics": "metrics",
     "server": "serve",
     "migrate": "serve",
 }

@@ -42,7 +42,7 @@ class Window:
         buckets = range_.buckets(now_us)
         kept_from = now_us - plan_named(addon.plan).retention_seconds * US_PER_SECOND
         start = max(buckets[0], kept_from)
-        end = min(buckets[-1] + range_.resolution_us, now_us)
+        end = min(buckets[-1] + range_.resolution_us, now_us + 1)  # what happened now counts
         return cls(range_, buckets, start, max(start, end))
 
     def bucket_of(self, at_us: int) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from runoff.clock import Clock
-from runoff.dynos.model import Dyno, DynoEvent, Event
+from runoff.dynos.model import Dyno, DynoEvent, Event, Outcome
 from runoff.metrics import rollups, store
 from runoff.metrics.model import Addon, Change, Run, RunChange, RunState, state_for
 from runoff.metrics.plans import SERVICE
@@ -187,7 +187,10 @@ class Recorder:
                     "dyno_id": row.dyno_id,
                     "event": row.event,
                     "at": row.at,
-                    "exit_status": row.exit_status,
+                    # As on the run: a forced exit is the null class, whatever the signal.
+                    "exit_status": None
+                    if row.detail == Outcome.TIMED_OUT.value
+                    else row.exit_status,
                     "detail": row.detail,
                 }
             )

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from runoff.errors import RunoffError
 from runoff.platform import Platform
-from runoff.web import api_account, api_apps, api_dynos, api_logs, api_monitors
+from runoff.web import api_account, api_apps, api_dynos, api_logs, api_metrics, api_monitors
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_apps.routes,
             *api_dynos.routes,
             *api_logs.routes,
+            *api_metrics.routes,
             *api_monitors.routes,
         ],
         exception_handlers={
