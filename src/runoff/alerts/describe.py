@@ -16,7 +16,7 @@ from runoff.alerts.guidance import RunFacts, advise
 from runoff.alerts.redact import Redactor
 from runoff.clock import US_PER_SECOND, iso
 from runoff.dynos.model import Dyno
-from runoff.logs.model import StreamFilter
+from runoff.logs.model import LogLine, StreamFilter
 from runoff.logs.store import LogStore
 from runoff.monitors.model import FlipKind, Monitor
 
@@ -50,22 +50,26 @@ def _state(dyno: Dyno) -> str:
     return "ended" if dyno.outcome is None else dyno.outcome.value.replace("_", " ")
 
 
+def log_excerpt(logs: LogStore, dyno: Dyno, limit: int = LOG_LINES) -> list[LogLine]:
+    """The last ``limit`` log lines of the run (not of an earlier dyno of the same name).
+
+    Call it outside any write transaction: on SQLite every connection takes the write lock.
+    """
+    lines = logs.tail(dyno.app_id, StreamFilter(dynos=(dyno.name,)), limit)
+    return [line for line in lines if line.at >= dyno.created_at]
+
+
 @dataclass(frozen=True)
 class Describer:
     """Builds flip details for one app; ``redact`` holds its config var values."""
 
-    logs: LogStore
     redact: Redactor
     public_url: str
 
-    def log_excerpt(self, dyno: Dyno) -> list[str]:
-        lines = self.logs.tail(dyno.app_id, StreamFilter(dynos=(dyno.name,)), LOG_LINES)
-        kept = [line for line in lines if line.at >= dyno.created_at]
-        return [self.redact(line.render()) for line in kept]
-
-    def run(self, dyno: Dyno, *, with_logs: bool) -> dict[str, Any]:
-        """A run as alerts show it; logs and guidance only for runs that ended."""
-        logs = self.log_excerpt(dyno) if with_logs and dyno.ended_at is not None else []
+    def run(self, dyno: Dyno, log_lines: Sequence[LogLine] = ()) -> dict[str, Any]:
+        """A run as alerts show it, with ``log_lines`` (see ``log_excerpt``) redacted and the
+        guidance for a run that failed or timed out."""
+        logs = [self.redact(line.render()) for line in log_lines]
         facts = RunFacts(
             name=dyno.name,
             type=dyno.type,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from runoff.alerts import recipients, redact
-from runoff.alerts.describe import Describer
+from runoff.alerts.describe import Describer, log_excerpt
 from runoff.alerts.webhook import FORMATS, check_url
 from runoff.apps.model import App
 from runoff.clock import Clock, iso
@@ -206,4 +206,5 @@ class AlertService:
         dyno = self._dynos.find(app.id, dyno_ref)
         with self._engine.connect() as conn:
             redactor = redact.for_app(conn, app.id, [dyno.release_id])
-        return Describer(self._logs, redactor, public_url).run(dyno, with_logs=True)
+        lines = log_excerpt(self._logs, dyno) if dyno.ended_at is not None else []
+        return Describer(redactor, public_url).run(dyno, lines)

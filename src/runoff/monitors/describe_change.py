@@ -12,7 +12,7 @@ from runoff.alerts import redact
 from runoff.alerts.describe import Describer
 from runoff.clock import US_PER_SECOND
 from runoff.dynos.model import Dyno
-from runoff.logs.store import LogStore
+from runoff.logs.model import LogLine
 from runoff.monitors.evaluate import Step, duration_us
 from runoff.monitors.model import FlipKind, Monitor, MonitorType
 from runoff.store.schema import apps
@@ -53,8 +53,7 @@ def reason(monitor: Monitor, kind: FlipKind, dyno: Dyno, running: int | None) ->
 
 
 class ChangeDescriber:
-    def __init__(self, logs: LogStore, public_url: str) -> None:
-        self._logs = logs
+    def __init__(self, public_url: str) -> None:
         self._public_url = public_url
 
     def describe(
@@ -65,6 +64,7 @@ class ChangeDescriber:
         dyno: Dyno,
         subjects: Sequence[Dyno],
         running: int | None,
+        log_lines: Sequence[LogLine],
         now: int,
     ) -> dict[str, Any]:
         """The redacted detail of the flip ``result`` made when ``dyno`` started or ended;
@@ -72,9 +72,9 @@ class ChangeDescriber:
         assert result.flip is not None
         shown = list(subjects)[:MAX_DYNOS]
         redactor = redact.for_app(conn, dyno.app_id, [d.release_id for d in shown])
-        describer = Describer(self._logs, redactor, self._public_url)
+        describer = Describer(redactor, self._public_url)
         app_name = conn.execute(select(apps.c.name).where(apps.c.id == dyno.app_id)).scalar_one()
-        runs = [describer.run(d, with_logs=running is None) for d in shown]
+        runs = [describer.run(d, log_lines if d.id == dyno.id else ()) for d in shown]
         return describer.flip(
             app_name=app_name,
             monitor=monitor,

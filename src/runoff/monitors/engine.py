@@ -16,12 +16,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, and_, delete, select
 
+from runoff.alerts.describe import log_excerpt
 from runoff.clock import US_PER_SECOND, Clock
 from runoff.dynos.model import Dyno
 from runoff.dynos.store import DynoStore
+from runoff.logs.model import LogLine
+from runoff.logs.store import LogStore
 from runoff.metrics.model import RunChange
 from runoff.metrics.store import insert_ignoring_duplicates
 from runoff.monitors import store
@@ -44,18 +48,31 @@ MARKS_KEPT_SECONDS = 2 * SWEEP_WINDOW_SECONDS
 RETRIES = 10
 
 
+@dataclass(frozen=True)
+class Seen:
+    """A change to evaluate, with what was read for it before the write transaction."""
+
+    dyno: Dyno
+    change: Change
+    addon_id: str
+    running: list[Dyno]  # monitored runs running then (recorded by the add-on)
+    log_lines: list[LogLine]  # the run's last lines, if it ended
+
+
 class MonitorEngine:
     def __init__(
         self,
         engine: Engine,
         clock: Clock,
         dynos: DynoStore,
+        logs: LogStore,
         describer: ChangeDescriber,
         on_flip: Callable[[], None],
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._dynos = dynos
+        self._logs = logs
         self._describer = describer
         self._on_flip = on_flip
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
@@ -100,11 +117,13 @@ class MonitorEngine:
     def evaluate(self, dyno_id: str, change: str) -> int:
         """Evaluate one recorded change (``started``/``ended``) of a run once; returns the
         number of notified flips it made (0 if another server or pass did it)."""
-        dyno = self._dynos.get(dyno_id)
+        seen = self._prefetch(self._dynos.get(dyno_id), Change(change))
+        if seen is None:
+            return 0
         for _ in range(RETRIES):
             try:
                 with self._engine.begin() as conn:
-                    made = self._evaluate(conn, dyno, Change(change))
+                    made = self._evaluate(conn, seen)
                 break
             except StaleMonitor:
                 continue
@@ -114,62 +133,78 @@ class MonitorEngine:
             self._on_flip()
         return made
 
-    def _evaluate(self, conn: Connection, dyno: Dyno, change: Change) -> int:
-        addon = conn.execute(
-            select(addons.c.id, addons.c.created_at)
-            .join(metrics_runs, metrics_runs.c.addon_id == addons.c.id)
-            .where(metrics_runs.c.dyno_id == dyno.id)
-        ).first()
-        if addon is None or not is_monitored(dyno):
-            return 0
+    def _prefetch(self, dyno: Dyno, change: Change) -> Seen | None:
+        """What evaluating may need, read before the write transaction (on SQLite a second
+        connection inside it would wait for the lock it holds); None if nothing watches."""
+        if not is_monitored(dyno):
+            return None
+        with self._engine.connect() as conn:
+            addon = conn.execute(
+                select(addons.c.id, addons.c.created_at)
+                .join(metrics_runs, metrics_runs.c.addon_id == addons.c.id)
+                .where(metrics_runs.c.dyno_id == dyno.id)
+            ).first()
+            watched = (
+                addon is not None
+                and conn.execute(
+                    select(monitors.c.id)
+                    .where(monitors.c.addon_id == addon.id, monitors.c.state != "disabled")
+                    .limit(1)
+                ).first()
+            )
+        if addon is None or not watched:
+            return None
+        running = [
+            d
+            for d in self._dynos.running(dyno.app_id)
+            if is_monitored(d) and d.created_at >= addon.created_at
+        ]
+        lines = log_excerpt(self._logs, dyno) if change is Change.ENDED else []
+        return Seen(dyno, change, addon.id, running, lines)
+
+    def _evaluate(self, conn: Connection, seen: Seen) -> int:
+        dyno, change = seen.dyno, seen.change
         at = dyno.ended_at if change is Change.ENDED else dyno.created_at
         assert at is not None
-        mark = {"dyno_id": dyno.id, "change": change.value, "addon_id": addon.id, "at": at}
+        mark = {"dyno_id": dyno.id, "change": change.value, "addon_id": seen.addon_id, "at": at}
         if not insert_ignoring_duplicates(conn, monitor_marks, [mark]):
             return 0
-        running: list[Dyno] | None = None
         made = 0
-        for monitor in store.active(conn, addon.id):
+        for monitor in store.active(conn, seen.addon_id):
             if at < monitor.created_at:
                 continue  # the change happened before the monitor existed
+            subjects = [dyno]
+            count = None
             if change is Change.ENDED and monitor.type.counts_runs:
                 holds = observe_run(monitor, dyno)
-                count = None
             elif not monitor.type.counts_runs and counts_change(monitor, dyno):
-                if running is None:
-                    running = self._running(dyno.app_id, addon.created_at)
-                matching = [d for d in running if counts_change(monitor, d)]
-                count = len(matching)
+                subjects = [d for d in seen.running if counts_change(monitor, d)]
+                count = len(subjects)
                 holds = observe_concurrency(monitor, count)
             else:
                 continue
-            if holds is None:
-                continue
-            made += self._apply(conn, monitor, addon.id, dyno, holds, count, running)
+            if holds is not None:
+                made += self._apply(conn, monitor, seen, holds, subjects, count)
         return made
-
-    def _running(self, app_id: str, since: int) -> list[Dyno]:
-        return [d for d in self._dynos.running(app_id) if is_monitored(d) and d.created_at >= since]
 
     def _apply(
         self,
         conn: Connection,
         monitor: Monitor,
-        addon_id: str,
-        dyno: Dyno,
+        seen: Seen,
         holds: bool,
+        subjects: list[Dyno],
         count: int | None,
-        running: list[Dyno] | None,
     ) -> int:
         now = self._clock.now_us()
         result = step(monitor.rules, monitor.progress, holds, now)
         detail = None
         if result.flip is not None:
-            subjects = (
-                [dyno] if count is None else [d for d in running or [] if counts_change(monitor, d)]
+            lines = seen.log_lines if count is None else []
+            detail = self._describer.describe(
+                conn, monitor, result, seen.dyno, subjects, count, lines, now
             )
-            detail = self._describer.describe(conn, monitor, result, dyno, subjects, count, now)
-        store.apply_step(conn, monitor, addon_id, result, now, detail)
+        store.apply_step(conn, monitor, seen.addon_id, result, now, detail)
         return 1 if result.flip is not None and result.flip.notified else 0
 
     # catching up -----------------------------------------------------------------------------

@@ -64,8 +64,8 @@ class Monitoring:
         self.sender = AlertSender(
             engine, clock, EmailChannel(smtp, settings.smtp_from), retry=retry
         )
-        describer = ChangeDescriber(logs, settings.base_url)
-        self.engine = MonitorEngine(engine, clock, dynos, describer, self.sender.wake)
+        describer = ChangeDescriber(settings.base_url)
+        self.engine = MonitorEngine(engine, clock, dynos, logs, describer, self.sender.wake)
         self.monitors = MonitorService(
             engine, clock, metrics.addons, settings.base_url, self.sender.wake
         )

@@ -31,7 +31,9 @@ def render_monitor(monitor: Monitor) -> dict[str, Any]:
         "sensitivity": rules.sensitivity,
         "window": rules.window,
         "recovery": rules.recovery,
-        "reminder_minutes": None if rules.reminder_seconds is None else rules.reminder_seconds // 60,
+        "reminder_minutes": None
+        if rules.reminder_seconds is None
+        else rules.reminder_seconds // 60,
         "filters": monitor.filters.as_dict(),
         "alert": None if monitor.alert_id is None else {"id": monitor.alert_id},
         "created_at": iso(monitor.created_at),
@@ -146,5 +148,5 @@ routes = [
     Route(f"{BASE}/notifications", update_notifications, methods=["PATCH"]),
     Route(f"{BASE}/webhooks", create_webhook, methods=["POST"]),
     Route(f"{BASE}/webhooks/{{webhook}}", destroy_webhook, methods=["DELETE"]),
-    Route(f"{BASE}/runs/{{dyno}}/guidance", run_guidance, methods=["GET"]),
+    Route(f"{BASE}/dynos/{{dyno}}", run_guidance, methods=["GET"]),
 ]

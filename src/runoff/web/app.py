@@ -70,8 +70,8 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_apps.routes,
             *api_dynos.routes,
             *api_logs.routes,
+            *api_monitors.routes,  # before api_metrics: its /one-off-metrics/{plot} is a catch-all
             *api_metrics.routes,
-            *api_monitors.routes,
         ],
         exception_handlers={
             RunoffError: _runoff_error,
