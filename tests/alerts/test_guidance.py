@@ -52,7 +52,9 @@ def test_memory() -> None:
     assert ids(outcome=Outcome.TIMED_OUT, exit_status=137, stop_reason="memory") == ["memory"]
     lines = ["Error R14 (Memory quota exceeded)"]
     assert ids(exit_status=1, log_lines=lines) == ["memory", "application-error"]
-    assert ids(outcome=Outcome.TIMED_OUT, exit_status=None, stop_reason="ttl", log_lines=["R15"]) == [
+    assert ids(
+        outcome=Outcome.TIMED_OUT, exit_status=None, stop_reason="ttl", log_lines=["R15"]
+    ) == [
         "memory",
         "ttl",
     ]
