@@ -32,7 +32,8 @@ def test_failure_alert_email_then_resolution(mapi: Api, inbox: Inbox, user_api: 
     assert opened.subject.startswith(f"[runoff] ALERT {app}: command-failure")
     assert f"{failing['name']} exited with status 3" in opened.subject
     body = opened.body
-    assert SECRET not in body and SECRET not in opened.subject
+    assert SECRET not in body
+    assert SECRET not in opened.subject
     assert "echo calling with [REDACTED]; exit 3" in body
     assert f"app[{failing['name']}]: calling with [REDACTED]" in body
     assert "Process exited with status 3" in body

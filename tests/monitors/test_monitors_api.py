@@ -35,7 +35,8 @@ def test_crud_and_enable_disable(api: Api) -> None:
     )
     assert created["type_name"] == "One-off Dyno Command Execution Time"
     assert created["threshold_unit"] == "seconds"
-    assert created["state"] == "ok" and created["enabled"] is True
+    assert created["state"] == "ok"
+    assert created["enabled"] is True
     assert created["filters"] == {"command": ".py", "type": '"scheduler"', "size": None}
     assert (created["sensitivity"], created["window"], created["recovery"]) == (2, 5, 2)
     assert created["reminder_minutes"] == 60
@@ -43,7 +44,8 @@ def test_crud_and_enable_disable(api: Api) -> None:
     by_name = api.get(f"{base}/monitors/{quote(created['name'])}").ok()
     assert by_name["id"] == created["id"]
     disabled = api.patch(f"{base}/monitors/{created['id']}", {"enabled": False}).ok()
-    assert disabled["state"] == "disabled" and disabled["enabled"] is False
+    assert disabled["state"] == "disabled"
+    assert disabled["enabled"] is False
     enabled = api.patch(f"{base}/monitors/{created['id']}", {"enabled": True, "threshold": 60})
     assert enabled.ok()["state"] == "ok"
     assert enabled.ok()["threshold"] == 60
@@ -83,7 +85,8 @@ def test_plan_limits(api: Api) -> None:
     assert third.body["id"] == "plan_limit"
     assert "allows 2 monitor" in third.body["message"]
     emails = api.patch(f"{base}/notifications", {"emails": ["a@example.com"]})
-    assert emails.status == 422 and emails.body["id"] == "plan_limit"
+    assert emails.status == 422
+    assert emails.body["id"] == "plan_limit"
     api.patch(f"/apps/{app}/addons/one-off-metrics", {"plan": "one-off-metrics:basic"}).ok()
     create_monitor(api, app, type="command-timeout")
     shown = api.patch(f"{base}/notifications", {"emails": ["A@example.com", "b@example.com"]})

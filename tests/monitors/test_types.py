@@ -66,7 +66,8 @@ def test_command_concurrency_counts_matching_runs(mapi: Api, inbox: Inbox) -> No
     second = mapi.run(app, "sleep 30")
     [opened] = wait_mail(inbox, 1)
     assert "2 matching runs at once (threshold 2)" in opened.subject
-    assert first["name"] in opened.body and second["name"] in opened.body
+    assert first["name"] in opened.body
+    assert second["name"] in opened.body
     assert other["name"] not in opened.body
     mapi.post(f"/apps/{app}/dynos/{first['name']}/actions/stop").ok()
     [_, resolved] = wait_mail(inbox, 2)
