@@ -36,6 +36,7 @@ from runoff.monitors.wiring import Monitoring
 from runoff.servers import HEARTBEAT_SECONDS, ServerRegistry
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
+from runoff.teams.service import TeamService
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Platform:
         migrate(self.engine)
         self.auth = AuthService(self.engine, self.clock)
         self.apps = AppService(self.engine, self.clock)
+        self.teams = TeamService(self.engine, self.clock)
         self.releases = ReleaseService(self.engine, self.clock)
         self.slugs = SlugService(self.engine, self.clock, settings.data_dir)
         self.log_store = LogStore(self.engine)
@@ -141,6 +143,14 @@ class Platform:
     def create_app(self, owner: User, name: str | None) -> App:
         app = self.apps.create(owner, name)
         self.releases.create(app, owner, "Initial release", slug_id=None, config={})
+        return app
+
+    def create_team_app(self, creator: User, team: str, name: str | None) -> App:
+        """An app owned by ``team`` (``creator`` must be a member; they are its owner of
+        record)."""
+        self.teams.get(creator, team)
+        app = self.create_app(creator, name)
+        self.teams.assign_app(creator, team, app.id)
         return app
 
     async def delete_app(self, app: App) -> None:

@@ -14,7 +14,15 @@ from starlette.routing import Route
 
 from runoff.errors import RunoffError
 from runoff.platform import Platform
-from runoff.web import api_account, api_apps, api_dynos, api_logs, api_metrics, api_monitors
+from runoff.web import (
+    api_account,
+    api_apps,
+    api_dynos,
+    api_logs,
+    api_metrics,
+    api_monitors,
+    api_teams,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +80,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_logs.routes,
             *api_monitors.routes,  # before api_metrics: its /one-off-metrics/{plot} is a catch-all
             *api_metrics.routes,
+            *api_teams.routes,
         ],
         exception_handlers={
             RunoffError: _runoff_error,
