@@ -8,7 +8,13 @@ from sqlalchemy import Engine, and_, delete, select
 from runoff.clock import US_PER_SECOND
 from runoff.metrics.plans import SERVICE, plan_named
 from runoff.metrics.ranges import RESOLUTIONS
-from runoff.store.schema import addons, metrics_events, metrics_rollups, metrics_runs
+from runoff.store.schema import (
+    addons,
+    metrics_events,
+    metrics_peaks,
+    metrics_rollups,
+    metrics_runs,
+)
 
 
 def prune(engine: Engine, now_us: int) -> None:
@@ -20,22 +26,22 @@ def prune(engine: Engine, now_us: int) -> None:
         # A bucket is kept while any of it lies inside the longest range shown at it.
         cutoff = now_us - (keep + resolution) * US_PER_SECOND
         with engine.begin() as conn:
-            conn.execute(
-                delete(metrics_rollups).where(
-                    metrics_rollups.c.resolution == resolution, metrics_rollups.c.bucket < cutoff
+            for table in (metrics_rollups, metrics_peaks):
+                conn.execute(
+                    delete(table).where(table.c.resolution == resolution, table.c.bucket < cutoff)
                 )
-            )
     for addon_id, seconds in retention.items():
         cutoff = now_us - seconds * US_PER_SECOND
         with engine.begin() as conn:
             for resolution in RESOLUTIONS:
-                conn.execute(
-                    delete(metrics_rollups).where(
-                        metrics_rollups.c.addon_id == addon_id,
-                        metrics_rollups.c.resolution == resolution,
-                        metrics_rollups.c.bucket < cutoff - resolution * US_PER_SECOND,
+                for table in (metrics_rollups, metrics_peaks):
+                    conn.execute(
+                        delete(table).where(
+                            table.c.addon_id == addon_id,
+                            table.c.resolution == resolution,
+                            table.c.bucket < cutoff - resolution * US_PER_SECOND,
+                        )
                     )
-                )
             conn.execute(
                 delete(metrics_events).where(
                     metrics_events.c.addon_id == addon_id, metrics_events.c.at < cutoff

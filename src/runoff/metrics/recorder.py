@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from runoff.clock import Clock
 from runoff.dynos.model import Dyno, DynoEvent, Event, Outcome
-from runoff.metrics import rollups, store
+from runoff.metrics import concurrency, rollups, store
 from runoff.metrics.model import Addon, Change, Run, RunChange, RunState, state_for
 from runoff.metrics.plans import SERVICE
 from runoff.metrics.prune import prune
@@ -46,6 +46,7 @@ class _Pending:
     rows: list[Any]
     changes: list[RunChange] = field(default_factory=list)
     ended: dict[str, list[rollups.EndedRun]] = field(default_factory=dict)
+    touched: dict[str, int] = field(default_factory=dict)  # add-on -> earliest run start
 
 
 def _events_after(conn: Connection, position: int) -> list[Any]:
@@ -198,9 +199,13 @@ class Recorder:
         now = self._clock.now_us()
         for addon_id, ended in pending.ended.items():
             rollups.apply(conn, addon_id, rollups.contributions(ended, now))
+        for addon_id, since in pending.touched.items():
+            concurrency.forget_from(conn, addon_id, since)
 
     def _apply_event(self, conn: Connection, addon: Addon, row: Any, pending: _Pending) -> None:
         run = _run(addon, row)
+        earliest = pending.touched.get(addon.id, run.created_at)
+        pending.touched[addon.id] = min(earliest, run.created_at)
         if store.start_run(conn, run):
             pending.changes.append(RunChange(Change.STARTED, run))
         if row.event == Event.UP.value:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData(
@@ -256,7 +257,8 @@ metrics_runs = Table(
 )
 Index("ix_metrics_runs_created", metrics_runs.c.addon_id, metrics_runs.c.created_at)
 Index("ix_metrics_runs_ended", metrics_runs.c.addon_id, metrics_runs.c.ended_at)
-Index("ix_metrics_runs_name", metrics_runs.c.addon_id, metrics_runs.c.name)
+# On lower(name): the filter language compares names ignoring case (name:"scheduler.1234").
+Index("ix_metrics_runs_name", metrics_runs.c.addon_id, func.lower(metrics_runs.c.name))
 
 metrics_events = Table(
     "metrics_events",
@@ -284,7 +286,7 @@ metrics_rollups = Table(
     Column("sum_us", BigInteger, nullable=False),
     Column("min_us", BigInteger, nullable=True),
     Column("max_us", BigInteger, nullable=True),
-    Column("sketch", Text, nullable=False),  # runoff.metrics.sketch encoding
+    Column("sketch", LargeBinary, nullable=False),  # runoff.metrics.sketch encoding
     Column("busy_us", BigInteger, nullable=False),  # run-time of ended runs inside the bucket
 )
 
@@ -294,3 +296,14 @@ metrics_cursor = Table(
     Column("name", String(32), primary_key=True),
     Column("position", BigInteger, nullable=False),  # dyno_events.id processed up to
 )
+
+metrics_peaks = Table(
+    "metrics_peaks",
+    metadata,
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), primary_key=True),
+    Column("filter_key", String(64), primary_key=True),  # sha256 of the canonical filter text
+    Column("resolution", Integer, primary_key=True),
+    Column("bucket", Micros, primary_key=True),
+    Column("peak", Integer, nullable=False),  # most matching runs running at one instant
+)
+Index("ix_metrics_peaks_bucket", metrics_peaks.c.addon_id, metrics_peaks.c.bucket)
