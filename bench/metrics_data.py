@@ -23,6 +23,7 @@ from runoff.auth.service import AuthService
 from runoff.clock import US_PER_SECOND, FakeClock
 from runoff.metrics import MetricsService, sketch
 from runoff.metrics import rollups as rollup_code
+from runoff.metrics.prune import analyze
 from runoff.metrics.store import series_key
 from runoff.store.rows import new_id
 from runoff.store.schema import metrics_events, metrics_rollups, metrics_runs, metrics_series
@@ -136,11 +137,14 @@ def generate(
                 event_rows.append({
                     "id": event_id, "addon_id": addon.id, "dyno_id": dyno_id, "event": event,
                     "at": at, "exit_status": status, "detail": detail,
+                    "series_id": series_ids[spec.job], "name": run_rows[-1]["name"],
+                    "state": run_rows[-1]["state"],
                 })  # fmt: skip
     _insert(engine, metrics_runs, run_rows)
     _insert(engine, metrics_events, event_rows)
     cells = rollup_code.contributions(ended, now)
     _insert(engine, metrics_rollups, [_rollup_row(addon.id, k, c) for k, c in cells.items()])
+    analyze(engine)  # as the server's pruner does every few minutes
     return app.name, now
 
 

@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, delete, func, or_, select
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from runoff.clock import US_PER_SECOND
 from runoff.metrics import selection
@@ -40,25 +40,29 @@ def intervals(
     conn: Connection, addon_id: str, filter: Filter, start: int, end: int
 ) -> list[Interval]:
     """(created_at, ended_at or None) of the matching runs overlapping [start, end)."""
-    query = (
+    base = (
         select(metrics_runs.c.created_at, metrics_runs.c.ended_at)
         .select_from(selection.RUNS)
-        .where(
-            selection.run_condition(addon_id, filter),
-            or_(metrics_runs.c.ended_at.is_(None), metrics_runs.c.ended_at > start),
-            metrics_runs.c.created_at < end,
-        )
+        .where(selection.run_condition(addon_id, filter), metrics_runs.c.created_at < end)
     )
-    return [(row[0], row[1]) for row in conn.execute(query)]
+    # Two index range scans (ended in range; still running) rather than one OR, which
+    # would read every run of the add-on.
+    ended = base.where(metrics_runs.c.ended_at > start)
+    found = [(row[0], row[1]) for row in conn.execute(ended)]
+    return found + running(conn, addon_id, filter, before=end)
 
 
-def running(conn: Connection, addon_id: str, filter: Filter) -> list[Interval]:
-    """The matching runs still running."""
+def running(
+    conn: Connection, addon_id: str, filter: Filter, before: int | None = None
+) -> list[Interval]:
+    """The matching runs still running (created before ``before``, if given)."""
     query = (
         select(metrics_runs.c.created_at)
         .select_from(selection.RUNS)
         .where(selection.run_condition(addon_id, filter), metrics_runs.c.ended_at.is_(None))
     )
+    if before is not None:
+        query = query.where(metrics_runs.c.created_at < before)
     return [(row[0], None) for row in conn.execute(query)]
 
 

@@ -25,6 +25,7 @@ from runoff.store.schema import metrics_events, metrics_rollups, metrics_runs
 
 MAX_EVENTS = 2000
 """The events plot shows at most this many events (the newest) and says when it cut."""
+FEW_SERIES = 4
 
 
 @dataclass(frozen=True)
@@ -230,21 +231,7 @@ class Plots:
     def events(self, addon: Addon, filter: Filter, range_: Range) -> dict[str, Any]:
         """Lifecycle events of matching runs per bucket (the newest MAX_EVENTS)."""
         window = self.window(addon, range_)
-        events = metrics_events
-        query = (
-            select(metrics_runs.c.name, events.c.event, events.c.at, events.c.exit_status)
-            .select_from(events.join(selection.RUNS, metrics_runs.c.dyno_id == events.c.dyno_id))
-            .where(
-                events.c.addon_id == addon.id,
-                events.c.at >= window.start,
-                events.c.at < window.end,
-                selection.run_condition(addon.id, filter),
-            )
-            .order_by(events.c.at.desc(), events.c.id.desc())
-            .limit(MAX_EVENTS + 1)
-        )
-        with self._engine.connect() as conn:
-            rows = list(conn.execute(query))
+        rows = self._newest_events(addon, filter, window)
         by_bucket: dict[int, list[dict[str, Any]]] = {}
         for row in reversed(rows[:MAX_EVENTS]):
             by_bucket.setdefault(window.bucket_of(row.at), []).append(
@@ -257,6 +244,34 @@ class Plots:
             )
         buckets = [{"time": iso(b), "events": by_bucket.get(b, [])} for b in window.buckets]
         return window.plot(buckets, truncated=len(rows) > MAX_EVENTS)
+
+    def _newest_events(self, addon: Addon, filter: Filter, window: Window) -> list[Any]:
+        """Up to MAX_EVENTS + 1 matching events, newest first.
+
+        Events carry their run's series, name and state, so filters without ``name`` need
+        no join: few series are read each through the (add-on, series, time) index, many
+        by scanning time backwards. Name filters join the runs."""
+        events = metrics_events
+        columns = (events.c.name, events.c.event, events.c.at, events.c.exit_status, events.c.id)
+        query = select(*columns).where(
+            events.c.addon_id == addon.id, events.c.at >= window.start, events.c.at < window.end
+        )
+        newest = (events.c.at.desc(), events.c.id.desc())
+        with self._engine.connect() as conn:
+            if not selection.uses_rollups(filter):
+                joined = events.join(selection.RUNS, metrics_runs.c.dyno_id == events.c.dyno_id)
+                query = query.select_from(joined).where(selection.run_condition(addon.id, filter))
+                return list(conn.execute(query.order_by(*newest).limit(MAX_EVENTS + 1)))
+            selected = selection.select_cells(conn, addon.id, filter)
+            query = query.where(selection.rollup_condition(events, selected))
+            if selected.series is None or len(selected.series) > FEW_SERIES:
+                return list(conn.execute(query.order_by(*newest).limit(MAX_EVENTS + 1)))
+            rows: list[Any] = []
+            for series_id in selected.series:
+                one = query.where(events.c.series_id == series_id)
+                rows += conn.execute(one.order_by(*newest).limit(MAX_EVENTS + 1)).all()
+        rows.sort(key=lambda row: (row.at, row.id), reverse=True)
+        return rows[: MAX_EVENTS + 1]
 
 
 def _seconds(us: float) -> float:

@@ -270,8 +270,19 @@ metrics_events = Table(
     Column("at", Micros, nullable=False),
     Column("exit_status", Integer, nullable=True),
     Column("detail", Text, nullable=True),
+    # Copies of the run's series, name and (current) state, so the events plot filters
+    # without a join.
+    Column("series_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
 )
-Index("ix_metrics_events_at", metrics_events.c.addon_id, metrics_events.c.at)
+Index("ix_metrics_events_at", metrics_events.c.addon_id, metrics_events.c.at, metrics_events.c.id)
+Index(
+    "ix_metrics_events_series",
+    metrics_events.c.addon_id,
+    metrics_events.c.series_id,
+    metrics_events.c.at,
+)
 Index("ix_metrics_events_dyno", metrics_events.c.dyno_id)
 
 metrics_rollups = Table(

@@ -49,6 +49,11 @@ def upgrade() -> None:
         sa.Column("at", sa.BigInteger(), nullable=False),
         sa.Column("exit_status", sa.Integer(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column(
+            "series_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["addon_id"],
             ["addons.id"],
@@ -58,7 +63,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metrics_events")),
     )
     with op.batch_alter_table("metrics_events", schema=None) as batch_op:
-        batch_op.create_index("ix_metrics_events_at", ["addon_id", "at"], unique=False)
+        batch_op.create_index("ix_metrics_events_at", ["addon_id", "at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_metrics_events_series", ["addon_id", "series_id", "at"], unique=False
+        )
         batch_op.create_index("ix_metrics_events_dyno", ["dyno_id"], unique=False)
 
     op.create_table(
@@ -185,6 +193,7 @@ def downgrade() -> None:
     op.drop_table("metrics_rollups")
     with op.batch_alter_table("metrics_events", schema=None) as batch_op:
         batch_op.drop_index("ix_metrics_events_dyno")
+        batch_op.drop_index("ix_metrics_events_series")
         batch_op.drop_index("ix_metrics_events_at")
 
     op.drop_table("metrics_events")
