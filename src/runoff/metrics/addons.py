@@ -25,6 +25,7 @@ from runoff.store.schema import (
     addons,
     apps,
     metrics_events,
+    metrics_peaks,
     metrics_rollups,
     metrics_runs,
     metrics_series,
@@ -131,7 +132,8 @@ class AddonService:
             for hook in self.destroy_hooks:
                 hook(conn, addon)
             # Children first: explicit deletes keep SQLite from checking cascades row by row.
-            for table in (metrics_rollups, metrics_events, metrics_runs, metrics_series):
+            tables = (metrics_peaks, metrics_rollups, metrics_events, metrics_runs, metrics_series)
+            for table in tables:
                 conn.execute(delete(table).where(table.c.addon_id == addon.id))
             conn.execute(delete(addons).where(addons.c.id == addon.id))
         return addon

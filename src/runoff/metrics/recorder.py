@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from runoff.clock import Clock
 from runoff.dynos.model import Dyno, DynoEvent, Event, Outcome
-from runoff.metrics import rollups, store
+from runoff.metrics import concurrency, rollups, store
 from runoff.metrics.model import Addon, Change, Run, RunChange, RunState, state_for
 from runoff.metrics.plans import SERVICE
 from runoff.metrics.prune import prune
@@ -46,6 +46,7 @@ class _Pending:
     rows: list[Any]
     changes: list[RunChange] = field(default_factory=list)
     ended: dict[str, list[rollups.EndedRun]] = field(default_factory=dict)
+    touched: dict[str, int] = field(default_factory=dict)  # add-on -> earliest run start
 
 
 def _events_after(conn: Connection, position: int) -> list[Any]:
@@ -179,7 +180,8 @@ class Recorder:
             addon = recording.get(row.app_id)
             if addon is None or row.dyno_created_at < addon.created_at:
                 continue
-            self._apply_event(conn, addon, row, pending)
+            series_id = self._apply_event(conn, addon, row, pending)
+            forced = row.detail == Outcome.TIMED_OUT.value
             copies.append(
                 {
                     "id": row.id,
@@ -188,20 +190,30 @@ class Recorder:
                     "event": row.event,
                     "at": row.at,
                     # As on the run: a forced exit is the null class, whatever the signal.
-                    "exit_status": None
-                    if row.detail == Outcome.TIMED_OUT.value
-                    else row.exit_status,
+                    "exit_status": None if forced else row.exit_status,
                     "detail": row.detail,
+                    "series_id": series_id,
+                    "name": row.name,
+                    "state": RunState.RUNNING.value,
                 }
             )
-        store.copy_events(conn, copies)
+        final = {
+            c.run.dyno_id: c.run.state.value for c in pending.changes if c.change is Change.ENDED
+        }
+        store.copy_events(conn, copies, final)
         now = self._clock.now_us()
         for addon_id, ended in pending.ended.items():
             rollups.apply(conn, addon_id, rollups.contributions(ended, now))
+        for addon_id, since in pending.touched.items():
+            concurrency.forget_from(conn, addon_id, since)
 
-    def _apply_event(self, conn: Connection, addon: Addon, row: Any, pending: _Pending) -> None:
+    def _apply_event(self, conn: Connection, addon: Addon, row: Any, pending: _Pending) -> int:
+        """Apply one event to the run it belongs to; returns the run's series id."""
         run = _run(addon, row)
-        if store.start_run(conn, run):
+        earliest = pending.touched.get(addon.id, run.created_at)
+        pending.touched[addon.id] = min(earliest, run.created_at)
+        started, series_id = store.start_run(conn, run)
+        if started:
             pending.changes.append(RunChange(Change.STARTED, run))
         if row.event == Event.UP.value:
             store.mark_up(conn, row.dyno_id, row.at)
@@ -213,6 +225,7 @@ class Recorder:
                 status = None if state is RunState.TIMED_OUT else row.exit_status
                 final = replace(run, state=state, exit_status=status, ended_at=ended.ended_at)
                 pending.changes.append(RunChange(Change.ENDED, final))
+        return series_id
 
     @staticmethod
     def _addons(conn: Connection, app_ids: set[str]) -> dict[str, Addon]:

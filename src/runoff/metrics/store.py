@@ -40,8 +40,8 @@ def series_id(conn: Connection, addon_id: str, command: str, type: str, size: st
     return int(found)
 
 
-def start_run(conn: Connection, run: Run) -> bool:
-    """Record a run as running; False if it was recorded already."""
+def start_run(conn: Connection, run: Run) -> tuple[bool, int]:
+    """Record a run as running: (False if it was recorded already, its series id)."""
     series = series_id(conn, run.addon_id, run.command, run.type, run.size)
     row = {
         "dyno_id": run.dyno_id,
@@ -54,7 +54,7 @@ def start_run(conn: Connection, run: Run) -> bool:
         "up_at": run.up_at,
         "ended_at": None,
     }
-    return insert_ignoring_duplicates(conn, metrics_runs, [row]) == 1
+    return insert_ignoring_duplicates(conn, metrics_runs, [row]) == 1, series
 
 
 def mark_up(conn: Connection, dyno_id: str, at: int) -> None:
@@ -87,5 +87,13 @@ def end_run(
     return rollups.EndedRun(row.series_id, state.value, row.created_at, max(at, row.created_at))
 
 
-def copy_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+def copy_events(
+    conn: Connection, rows: Iterable[Mapping[str, Any]], final: Mapping[str, str]
+) -> None:
+    """Insert copies of dyno events (once each), then set the copied run state of the runs
+    that ended (``final``: dyno id -> state)."""
     insert_ignoring_duplicates(conn, metrics_events, [dict(row) for row in rows])
+    for dyno_id, state in final.items():
+        conn.execute(
+            update(metrics_events).where(metrics_events.c.dyno_id == dyno_id).values(state=state)
+        )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData(
@@ -257,7 +258,8 @@ metrics_runs = Table(
 )
 Index("ix_metrics_runs_created", metrics_runs.c.addon_id, metrics_runs.c.created_at)
 Index("ix_metrics_runs_ended", metrics_runs.c.addon_id, metrics_runs.c.ended_at)
-Index("ix_metrics_runs_name", metrics_runs.c.addon_id, metrics_runs.c.name)
+# On lower(name): the filter language compares names ignoring case (name:"scheduler.1234").
+Index("ix_metrics_runs_name", metrics_runs.c.addon_id, func.lower(metrics_runs.c.name))
 
 metrics_events = Table(
     "metrics_events",
@@ -269,8 +271,19 @@ metrics_events = Table(
     Column("at", Micros, nullable=False),
     Column("exit_status", Integer, nullable=True),
     Column("detail", Text, nullable=True),
+    # Copies of the run's series, name and (current) state, so the events plot filters
+    # without a join.
+    Column("series_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
 )
-Index("ix_metrics_events_at", metrics_events.c.addon_id, metrics_events.c.at)
+Index("ix_metrics_events_at", metrics_events.c.addon_id, metrics_events.c.at, metrics_events.c.id)
+Index(
+    "ix_metrics_events_series",
+    metrics_events.c.addon_id,
+    metrics_events.c.series_id,
+    metrics_events.c.at,
+)
 Index("ix_metrics_events_dyno", metrics_events.c.dyno_id)
 
 metrics_rollups = Table(
@@ -285,7 +298,7 @@ metrics_rollups = Table(
     Column("sum_us", BigInteger, nullable=False),
     Column("min_us", BigInteger, nullable=True),
     Column("max_us", BigInteger, nullable=True),
-    Column("sketch", Text, nullable=False),  # runoff.metrics.sketch encoding
+    Column("sketch", LargeBinary, nullable=False),  # runoff.metrics.sketch encoding
     Column("busy_us", BigInteger, nullable=False),  # run-time of ended runs inside the bucket
 )
 
@@ -295,6 +308,17 @@ metrics_cursor = Table(
     Column("name", String(32), primary_key=True),
     Column("position", BigInteger, nullable=False),  # dyno_events.id processed up to
 )
+
+metrics_peaks = Table(
+    "metrics_peaks",
+    metadata,
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), primary_key=True),
+    Column("filter_key", String(64), primary_key=True),  # sha256 of the canonical filter text
+    Column("resolution", Integer, primary_key=True),
+    Column("bucket", Micros, primary_key=True),
+    Column("peak", Integer, nullable=False),  # most matching runs running at one instant
+)
+Index("ix_metrics_peaks_bucket", metrics_peaks.c.addon_id, metrics_peaks.c.bucket)
 
 # Monitors and alerts (runoff.monitors, runoff.alerts) -------------------------------------------
 # Every row hangs off the One-off Dyno Metrics add-on (ON DELETE CASCADE); destroying the add-on
