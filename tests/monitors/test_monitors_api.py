@@ -148,6 +148,7 @@ def receiver() -> Iterator[Receiver]:
     found.thread.start()
     yield found
     found.server.shutdown()
+    found.server.server_close()
 
 
 def test_webhooks_generic_and_slack(mapi: Api, inbox: Inbox, receiver: Receiver) -> None:
