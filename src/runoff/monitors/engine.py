@@ -17,8 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from runoff.alerts.describe import log_excerpt
 from runoff.clock import US_PER_SECOND, Clock
@@ -27,7 +29,6 @@ from runoff.dynos.store import DynoStore
 from runoff.logs.model import LogLine
 from runoff.logs.store import LogStore
 from runoff.metrics.model import RunChange
-from runoff.metrics.store import insert_ignoring_duplicates
 from runoff.monitors import store
 from runoff.monitors.describe_change import Change, ChangeDescriber
 from runoff.monitors.evaluate import (
@@ -46,6 +47,14 @@ SWEEP_SECONDS = 2.0
 SWEEP_WINDOW_SECONDS = 3600
 MARKS_KEPT_SECONDS = 2 * SWEEP_WINDOW_SECONDS
 RETRIES = 10
+
+
+def _mark(conn: Connection, row: dict[str, Any]) -> bool:
+    """Insert a ``monitor_marks`` row; False if it exists (the change was evaluated)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
+    insert = dialect.insert(monitor_marks).values(**row).on_conflict_do_nothing()
+    return conn.execute(insert.returning(monitor_marks.c.dyno_id)).first() is not None
 
 
 @dataclass(frozen=True)
@@ -167,7 +176,7 @@ class MonitorEngine:
         at = dyno.ended_at if change is Change.ENDED else dyno.created_at
         assert at is not None
         mark = {"dyno_id": dyno.id, "change": change.value, "addon_id": seen.addon_id, "at": at}
-        if not insert_ignoring_duplicates(conn, monitor_marks, [mark]):
+        if not _mark(conn, mark):
             return 0
         made = 0
         for monitor in store.active(conn, seen.addon_id):
