@@ -173,6 +173,28 @@ def _next_number(conn: Connection, addon_id: str) -> int:
     return int(conn.execute(query).scalar() or 0) + 1
 
 
+def _open_alert(
+    conn: Connection,
+    monitor: Monitor,
+    addon_id: str,
+    now: int,
+    detail: Mapping[str, Any] | None,
+) -> str:
+    alert_id = new_id()
+    conn.execute(
+        alerts.insert().values(
+            id=alert_id,
+            addon_id=addon_id,
+            monitor_id=monitor.id,
+            number=_next_number(conn, addon_id),
+            status="open",
+            opened_at=now,
+            detail=json.dumps(detail or {}),
+        )
+    )
+    return alert_id
+
+
 def apply_step(
     conn: Connection,
     monitor: Monitor,
@@ -187,18 +209,7 @@ def apply_step(
     values: dict[str, Any] = {**progress_values(step.progress), **(extra or {})}
     alert_id = monitor.alert_id
     if step.flip is FlipKind.OPENED:
-        alert_id = new_id()
-        conn.execute(
-            alerts.insert().values(
-                id=alert_id,
-                addon_id=addon_id,
-                monitor_id=monitor.id,
-                number=_next_number(conn, addon_id),
-                status="open",
-                opened_at=now,
-                detail=json.dumps(detail or {}),
-            )
-        )
+        alert_id = _open_alert(conn, monitor, addon_id, now, detail)
         values["alert_id"] = alert_id
     elif step.flip is FlipKind.RESOLVED and alert_id is not None:
         conn.execute(
