@@ -102,6 +102,8 @@ def test_racing_senders_claim_each_flip_once(
         done.set()
         for thread in threads:
             thread.join()
+        for each in engines:
+            each.dispose()
     reasons = sorted(m.subject.rsplit("— ", 1)[1] for m in inbox.messages())
     assert reasons == sorted(f"change {i}" for i in range(count))
     with engine.connect() as conn:
