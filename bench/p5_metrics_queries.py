@@ -106,17 +106,21 @@ def run(engine: Engine, runs: int, repeat: int, naive_ranges: set[str]) -> None:
     for label, text in FILTERS.items():
         for range_ in RANGES:
             for plot in PLOTS:
-                samples = [timed(lambda: metrics.plot(app, plot, text, range_.name))
-                           for _ in range(repeat)]  # fmt: skip
+
+                def query(plot: str = plot, text: str = text, name: str = range_.name) -> Any:
+                    return metrics.plot(app, plot, text, name)
+
+                samples = [timed(query) for _ in range(repeat)]
                 cold.setdefault(plot, []).append(samples[0])
                 warm.setdefault(plot, []).extend(samples[1:])
                 worst.append((max(samples), f"{plot} {range_.name} {label}"))
                 if range_.name in naive_ranges:
-                    slow.setdefault(plot, []).append(
-                        timed(
-                            lambda: naive(engine, addon, plot, text, range_named(range_.name), now)
-                        )
-                    )
+                    chosen = range_named(range_.name)
+
+                    def raw(plot: str = plot, text: str = text, chosen: Range = chosen) -> Any:
+                        return naive(engine, addon, plot, text, chosen, now)
+
+                    slow.setdefault(plot, []).append(timed(raw))
     report(cold, warm, slow, worst, naive_ranges)
 
 
@@ -138,7 +142,8 @@ def report(
         print(
             f"  {plot:<16} {percentile(fast, 0.5):>8.2f} {percentile(fast, 0.95):>8.2f} "
             f"{percentile(cold[plot], 0.95):>9.2f} {percentile(base, 0.5):>10.1f} "
-            f"{percentile(base, 0.95):>10.1f} {percentile(base, 0.95) / percentile(fast, 0.95):>8.1f}"
+            f"{percentile(base, 0.95):>10.1f} "
+            f"{percentile(base, 0.95) / percentile(fast, 0.95):>8.1f}"
         )
     base = everything_naive or [float("nan")]
     print(f"  {'all':<16} {percentile(everything, 0.5):>8.2f} {percentile(everything, 0.95):>8.2f} "
