@@ -78,7 +78,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Server:
-        log = open(Path(self.tmp.name) / "server.log", "wb")  # noqa: SIM115
+        log = open(Path(self.tmp.name) / "server.log", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runoff.server"], env=self.env, stdout=log, stderr=log
         )

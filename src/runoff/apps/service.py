@@ -83,35 +83,33 @@ class AppService:
             raise app_not_found(name_or_id)
         return _app(row)
 
-    def can_access(self, user: User, app: App) -> bool:
-        if app.owner_id == user.id:
-            return True
-        query = select(collaborators.c.id).where(
-            collaborators.c.app_id == app.id, collaborators.c.user_id == user.id
-        )
-        with self._engine.connect() as conn:
-            return conn.execute(query).first() is not None
-
     def for_principal(self, principal: Principal, name_or_id: str, need: Need) -> App:
         """The app, if ``principal`` may act on it as ``need`` says.
 
         Apps the caller cannot see answer 404 whether or not they exist; a visible app with a
         token lacking the scope answers 403.
         """
-        try:
-            app = self.get(name_or_id)
-        except NotFound:
-            raise app_not_found(name_or_id) from None
-        if principal.app_id is not None and principal.app_id != app.id:
+        collaborator = (
+            select(collaborators.c.id)
+            .where(
+                collaborators.c.app_id == apps.c.id, collaborators.c.user_id == principal.user.id
+            )
+            .exists()
+        )
+        query = _app_query().add_columns(collaborator.label("is_collaborator"))
+        query = query.where(or_(apps.c.name == name_or_id, apps.c.id == name_or_id))
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or not (row.owner_id == principal.user.id or row.is_collaborator):
             raise app_not_found(name_or_id)
-        if not self.can_access(principal.user, app):
+        if principal.app_id is not None and principal.app_id != row.id:
             raise app_not_found(name_or_id)
         if not allows(list(principal.scopes), need):
             raise Forbidden(
                 f"This token's scope ({', '.join(principal.scopes)}) does not allow this "
-                f"action on {app.name} (it needs {need.value})."
+                f"action on {row.name} (it needs {need.value})."
             )
-        return app
+        return _app(row)
 
     def list_for(self, user: User) -> list[App]:
         collaborated = select(collaborators.c.app_id).where(collaborators.c.user_id == user.id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
@@ -50,10 +51,21 @@ def _authorization(row: Any, token: str | None = None) -> Authorization:
     )
 
 
+CACHE_SECONDS = 2.0
+
+
 class AuthService:
+    """Users and tokens.
+
+    ``authenticate`` keeps what it found for ``CACHE_SECONDS`` (monotonic) per token: it runs on
+    every request. Expiry is still checked on each call, and revoking through this service drops
+    the entry at once; another server sharing the store notices a revocation within that time.
+    """
+
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._cache: dict[str, tuple[float, Principal, int | None]] = {}
 
     # users -----------------------------------------------------------------------------------
     def create_user(self, email: str, *, is_admin: bool = False) -> User:
@@ -126,21 +138,34 @@ class AuthService:
 
     def authenticate(self, token: str) -> Principal:
         """The principal behind ``token``; raises ``Unauthorized`` if unknown or expired."""
+        digest = hash_token(token)
+        cached = self._cache.get(digest)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            _, principal, expires_at = cached
+        else:
+            principal, expires_at = self._lookup(digest)
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (time.monotonic(), principal, expires_at)
+        if expires_at is not None and expires_at <= self._clock.now_us():
+            raise Unauthorized("Invalid credentials provided: the token has expired.")
+        return principal
+
+    def _lookup(self, digest: str) -> tuple[Principal, int | None]:
         query = (
             select(authorizations, users.c.email, users.c.is_admin, users.c.created_at.label("uc"))
             .join(users, users.c.id == authorizations.c.user_id)
-            .where(authorizations.c.token_sha256 == hash_token(token))
+            .where(authorizations.c.token_sha256 == digest)
         )
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:
             raise Unauthorized("Invalid credentials provided.")
-        if row.expires_at is not None and row.expires_at <= self._clock.now_us():
-            raise Unauthorized("Invalid credentials provided: the token has expired.")
         user = User(id=row.user_id, email=row.email, is_admin=bool(row.is_admin), created_at=row.uc)
-        return Principal(
+        principal = Principal(
             user=user, authorization_id=row.id, scopes=tuple(row.scope.split()), app_id=row.app_id
         )
+        return principal, row.expires_at
 
     def list_authorizations(self, user: User) -> list[Authorization]:
         query = (
@@ -165,6 +190,7 @@ class AuthService:
         found = self.get_authorization(user, auth_id)
         with self._engine.begin() as conn:
             conn.execute(delete(authorizations).where(authorizations.c.id == auth_id))
+        self._cache = {k: v for k, v in self._cache.items() if v[1].authorization_id != auth_id}
         return found
 
     # bootstrap -------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from starlette.routing import Route
 from runoff.apps.model import App
 from runoff.apps.releases import parse_range
 from runoff.apps.slugs import MAX_SLUG_BYTES
-from runoff.auth.scopes import Need
-from runoff.errors import Invalid
+from runoff.auth.scopes import Need, allows
+from runoff.errors import Forbidden, Invalid
 from runoff.platform import Platform
 from runoff.web import render
 from runoff.web.common import app_for, json_body, platform, principal, respond, sync
@@ -41,9 +41,7 @@ async def list_apps(request: Request) -> Response:
 
 async def create_app(request: Request) -> Response:
     who = await principal(request)
-    if who.app_id is not None or not {"global", "write", "write-protected"} & set(who.scopes):
-        from runoff.errors import Forbidden
-
+    if who.app_id is not None or not allows(list(who.scopes), Need.WRITE):
         raise Forbidden("Creating apps needs a token with the global or write scope.")
     body = await json_body(request, required=False)
     name = body.get("name") if isinstance(body, dict) else None

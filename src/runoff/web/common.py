@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -35,11 +37,9 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     if scheme.lower() == "basic" and credentials:
-        import base64
-
         try:
             decoded = base64.b64decode(credentials).decode()
-        except ValueError:
+        except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("Invalid credentials provided.") from None
         return decoded.partition(":")[2]
     raise Unauthorized("No credentials provided: send `Authorization: Bearer TOKEN`.")
@@ -55,9 +55,20 @@ async def principal(request: Request) -> Principal:
 
 
 async def app_for(request: Request, need: Need) -> tuple[Principal, App]:
-    """The caller and the app named in the path, checked for access and scope."""
-    who = await principal(request)
-    app = await sync(platform(request).apps.for_principal, who, request.path_params["app"], need)
+    """The caller and the app named in the path, checked for access and scope.
+
+    One trip to a worker thread for both lookups: this is on every app route's path.
+    """
+    plat = platform(request)
+    token = bearer_token(request)
+    name = request.path_params["app"]
+
+    def lookup() -> tuple[Principal, App]:
+        who = plat.auth.authenticate(token)
+        return who, plat.apps.for_principal(who, name, need)
+
+    who, app = await sync(lookup)
+    request.state.principal = who
     return who, app
 
 
