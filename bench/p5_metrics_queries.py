@@ -19,6 +19,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -70,7 +71,7 @@ def naive(engine: Engine, addon: Any, plot: str, text: str, range_: Range, now: 
             busy: dict[int, int] = {}
             for bucket, inside in concurrency.busy(found, window):
                 busy[bucket] = busy.get(bucket, 0) + inside
-            return concurrency.peaks(found, window), busy
+            return concurrency.peaks(found, window, window.buckets), busy
         events = metrics_events
         query = (
             select(metrics_runs.c.name, events.c.event, events.c.at)
@@ -91,10 +92,20 @@ def timed(call: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def run(engine: Engine, runs: int, repeat: int, naive_ranges: set[str]) -> None:
-    started = time.perf_counter()
-    app_name, now = generate(engine, runs=runs)
-    print(f"generated {runs} runs in {time.perf_counter() - started:.0f} s")
+def run(
+    engine: Engine, runs: int, repeat: int, naive_ranges: set[str], reuse: Path | None = None
+) -> None:
+    """Generate the data (or reuse what ``reuse`` names), then measure."""
+    if reuse is not None and reuse.exists():
+        app_name, now_text = reuse.read_text().split()
+        now = int(now_text)
+        print(f"reusing the runs of {app_name}")
+    else:
+        started = time.perf_counter()
+        app_name, now = generate(engine, runs=runs)
+        print(f"generated {runs} runs in {time.perf_counter() - started:.0f} s")
+        if reuse is not None:
+            reuse.write_text(f"{app_name} {now}")
     clock = FakeClock(now)
     metrics = MetricsService(engine, clock)
     app = AppService(engine, clock).get(app_name)
@@ -106,17 +117,21 @@ def run(engine: Engine, runs: int, repeat: int, naive_ranges: set[str]) -> None:
     for label, text in FILTERS.items():
         for range_ in RANGES:
             for plot in PLOTS:
-                samples = [timed(lambda: metrics.plot(app, plot, text, range_.name))
-                           for _ in range(repeat)]  # fmt: skip
+
+                def query(plot: str = plot, text: str = text, name: str = range_.name) -> Any:
+                    return metrics.plot(app, plot, text, name)
+
+                samples = [timed(query) for _ in range(repeat)]
                 cold.setdefault(plot, []).append(samples[0])
                 warm.setdefault(plot, []).extend(samples[1:])
                 worst.append((max(samples), f"{plot} {range_.name} {label}"))
                 if range_.name in naive_ranges:
-                    slow.setdefault(plot, []).append(
-                        timed(
-                            lambda: naive(engine, addon, plot, text, range_named(range_.name), now)
-                        )
-                    )
+                    chosen = range_named(range_.name)
+
+                    def raw(plot: str = plot, text: str = text, chosen: Range = chosen) -> Any:
+                        return naive(engine, addon, plot, text, chosen, now)
+
+                    slow.setdefault(plot, []).append(timed(raw))
     report(cold, warm, slow, worst, naive_ranges)
 
 
@@ -138,7 +153,8 @@ def report(
         print(
             f"  {plot:<16} {percentile(fast, 0.5):>8.2f} {percentile(fast, 0.95):>8.2f} "
             f"{percentile(cold[plot], 0.95):>9.2f} {percentile(base, 0.5):>10.1f} "
-            f"{percentile(base, 0.95):>10.1f} {percentile(base, 0.95) / percentile(fast, 0.95):>8.1f}"
+            f"{percentile(base, 0.95):>10.1f} "
+            f"{percentile(base, 0.95) / percentile(fast, 0.95):>8.1f}"
         )
     base = everything_naive or [float("nan")]
     print(f"  {'all':<16} {percentile(everything, 0.5):>8.2f} {percentile(everything, 0.95):>8.2f} "
@@ -158,6 +174,7 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL server (a new database is made)"
     )
+    parser.add_argument("--sqlite-path", help="keep (and reuse) the SQLite database here")
     parser.add_argument("--naive-ranges", default=",".join(r.name for r in RANGES))
     args = parser.parse_args()
     naive_ranges = set(args.naive_ranges.split(",")) if args.naive_ranges else set()
@@ -178,8 +195,14 @@ def main() -> None:
             with psycopg.connect(args.database_url, autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
         return
+    print(f"P5 metrics queries (SQLite, {os.cpu_count()} cores)")
+    if args.sqlite_path:  # kept between runs: generating a million runs takes minutes
+        engine = make_engine(f"sqlite:///{args.sqlite_path}")
+        migrate(engine)
+        run(engine, args.runs, args.repeat, naive_ranges, Path(args.sqlite_path + ".app"))
+        engine.dispose()
+        return
     with tempfile.TemporaryDirectory(prefix="runoff-p5-") as tmp:
-        print(f"P5 metrics queries (SQLite, {os.cpu_count()} cores)")
         engine = make_engine(f"sqlite:///{tmp}/p5.db")
         migrate(engine)
         run(engine, args.runs, args.repeat, naive_ranges)

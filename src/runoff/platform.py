@@ -129,11 +129,15 @@ class Platform:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
-        await self.supervisor.shutdown()
-        await asyncio.to_thread(self.metrics.recorder.stop)
-        await asyncio.to_thread(self.monitoring.stop)
-        await asyncio.to_thread(self.registry.stopped, self.server)
-        await asyncio.to_thread(self.close)
+        try:
+            await self.supervisor.shutdown()
+            await asyncio.to_thread(self.registry.stopped, self.server)
+        finally:
+            # After the supervisor: the ends of the dynos it stopped get recorded too, then
+            # evaluated by the monitors and their alerts sent.
+            await asyncio.to_thread(self.metrics.recorder.stop)
+            await asyncio.to_thread(self.monitoring.stop)
+            await asyncio.to_thread(self.close)
 
     def close(self) -> None:
         self.router.close()

@@ -87,8 +87,8 @@ def test_run_detached_ps_logs_and_stop(api: Api, heroku: Heroku) -> None:
 def test_logs_filters(api: Api, heroku: Heroku) -> None:
     api.create_app("cli-logs")
     api.run("cli-logs", "echo first")
+    api.wait_ended("cli-logs", "run.1")  # one after the other: their lines' order is known
     api.run("cli-logs", "echo second")
-    api.wait_ended("cli-logs", "run.1")
     api.wait_ended("cli-logs", "run.2")
     only_run2 = heroku("logs", "-a", "cli-logs", "-d", "run.2").stdout
     assert "app[run.2]: second" in only_run2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,8 +69,9 @@ def _brute_force(
     return {b: (len(v), sum(v), min(v), max(v)) for b, v in found.items()}
 
 
+@pytest.mark.timeout(900)  # hundreds of queries per example; PostgreSQL on a busy machine
 @settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(specs=st.lists(run_spec, min_size=1, max_size=25))
 def test_rollups_equal_raw_runs(
@@ -102,6 +104,7 @@ def test_rollups_equal_raw_runs(
     assert sum(b["count"] for b in coarse["buckets"]) == len(specs)
 
 
+@pytest.mark.timeout(600)
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

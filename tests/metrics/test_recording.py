@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runoff.metrics import Change, RunChange, RunState
+from runoff.metrics import Change, MetricsService, RunChange, RunState
 from tests.metrics.conftest import Harness
 
 
@@ -81,3 +81,40 @@ def test_subscribers_hear_starts_and_ends(harness: Harness) -> None:
     assert [c.change for c in heard] == [Change.STARTED, Change.ENDED]
     assert heard[1].run.state is RunState.SUCCEEDED
     assert heard[1].run.duration_seconds == 2
+
+
+def test_a_new_recorder_catches_up_after_a_crash(harness: Harness) -> None:
+    harness.metrics.addons.provision(harness.app)
+    harness.run(2, 0, command="before")
+    harness.sync()
+    # The server dies: these runs' events are committed, but no recorder applied them.
+    harness.run(3, 1, command="during")
+    harness.start(command="still running")
+    restarted = MetricsService(harness.engine, harness.clock)
+    while restarted.recorder.sync():
+        pass
+    found = {r.command: r.state for r in restarted.runs(harness.app, None)}
+    assert found == {
+        "before": RunState.SUCCEEDED,
+        "during": RunState.FAILED,
+        "still running": RunState.RUNNING,
+    }
+    totals = restarted.plot(harness.app, "throughput", None, "3h")["buckets"]
+    assert sum(b["succeeded"] + b["failed"] for b in totals) == 2
+
+
+def test_destroy_deletes_everything_and_recording_stops(harness: Harness) -> None:
+    harness.metrics.addons.provision(harness.app)
+    harness.run(2, 0)
+    harness.sync()
+    harness.metrics.plot(harness.app, "concurrency", "", "3h")
+    harness.metrics.addons.destroy(harness.app, "one-off-metrics")
+    harness.run(2, 0)
+    harness.sync()
+    with harness.engine.connect() as conn:
+        for table in ("metrics_runs", "metrics_events", "metrics_rollups", "metrics_series",
+                      "metrics_peaks", "addons"):  # fmt: skip
+            assert conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() == 0, table
+    harness.metrics.addons.provision(harness.app, "pro")
+    harness.sync()
+    assert harness.metrics.runs(harness.app, None) == []

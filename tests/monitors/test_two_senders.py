@@ -78,14 +78,9 @@ def test_racing_senders_claim_each_flip_once(
                     detail=json.dumps(detail),
                 )
             )
-    senders = [
-        AlertSender(
-            make_engine(database_url),
-            SystemClock(),
-            EmailChannel(SmtpConfig.parse(inbox.url), "a@b.c"),
-        )
-        for _ in range(2)
-    ]
+    channel = EmailChannel(SmtpConfig.parse(inbox.url), "a@b.c")
+    engines = [make_engine(database_url) for _ in range(2)]
+    senders = [AlertSender(each, SystemClock(), channel) for each in engines]
     done = threading.Event()
 
     def race(sender: AlertSender) -> None:

@@ -115,8 +115,10 @@ def _template_comment(conn: psycopg.Connection[tuple[object, ...]], name: str) -
 
 def _drop_database(conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
     ident = sql.Identifier(name)
-    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-    if exists:
+    row = conn.execute(
+        "SELECT datistemplate FROM pg_database WHERE datname = %s", (name,)
+    ).fetchone()
+    if row is not None and row[0]:  # a template database cannot be dropped
         conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(ident))
     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
 

@@ -48,6 +48,7 @@ class LiveServer:
             port=settings.port,
             log_level="warning",
             lifespan="on",
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="live-server", daemon=True)

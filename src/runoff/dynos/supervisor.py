@@ -17,9 +17,10 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from runoff.clock import Clock
 from runoff.dynos.cgroups import Cgroups
@@ -80,6 +81,7 @@ class Supervisor:
         self.grace_seconds = grace_seconds
         self._running: dict[str, Running] = {}
         self._pending_stop: dict[str, StopReason] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.on_end: list[Callable[[Dyno], None]] = []
 
@@ -215,7 +217,7 @@ class Supervisor:
         self.loop.remove_reader(running.pidfd)
         os.close(running.pidfd)
         status = exit_status(running.proc.returncode)
-        self.loop.create_task(self._finish(running, status), name=f"finish {running.dyno.name}")
+        self._spawn_task(self._finish(running, status), f"finish {running.dyno.name}")
 
     def _pids(self, running: Running) -> set[int]:
         return dyno_pids(
@@ -275,7 +277,13 @@ class Supervisor:
 
     # stopping --------------------------------------------------------------------------------
     def _stop_soon(self, dyno_id: str, reason: StopReason) -> None:
-        self.loop.create_task(self.stop(dyno_id, reason))
+        self._spawn_task(self.stop(dyno_id, reason), f"stop {dyno_id}")
+
+    def _spawn_task(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        """Run ``coro`` on the loop and keep it until done, so shutdown can wait for it."""
+        task = self.loop.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def stop(self, dyno_id: str, reason: StopReason) -> bool:
         """Force the dyno to end: SIGTERM now, SIGKILL after the grace period.
@@ -332,10 +340,19 @@ class Supervisor:
             await running.finished.wait()
 
     async def shutdown(self) -> None:
-        """Stop every dyno this server runs and wait until each end is recorded."""
-        ids = list(self._running)
-        for dyno_id in ids:
+        """Stop every dyno this server runs and wait until each end is recorded.
+
+        Whatever is still running after the grace period and a margin is killed outright, so a
+        server never leaves a dyno's processes behind when it stops.
+        """
+        for dyno_id in list(self._running):
             await self.stop(dyno_id, StopReason.SHUTDOWN)
-        waits = [r.finished.wait() for r in list(self._running.values())]
-        if waits:
-            await asyncio.wait_for(asyncio.gather(*waits), self.grace_seconds + 10)
+        deadline = self.loop.time() + self.grace_seconds + 10
+        while (self._running or self._tasks) and (remaining := deadline - self.loop.time()) > 0:
+            ends = [asyncio.ensure_future(r.finished.wait()) for r in self._running.values()]
+            await asyncio.wait([*ends, *self._tasks], timeout=remaining)
+            for end in ends:
+                end.cancel()
+        for running in list(self._running.values()):
+            log.error("dyno %s did not end in time at shutdown; killing it", running.dyno.name)
+            await asyncio.to_thread(self._kill_all, running)

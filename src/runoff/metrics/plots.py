@@ -20,6 +20,7 @@ from runoff.metrics import concurrency, selection, sketch
 from runoff.metrics.model import Addon
 from runoff.metrics.plans import plan_named
 from runoff.metrics.ranges import Range
+from runoff.metrics.selection import Selection
 from runoff.query import Filter
 from runoff.store.schema import metrics_events, metrics_rollups, metrics_runs
 
@@ -263,12 +264,17 @@ class Plots:
                 query = query.select_from(joined).where(selection.run_condition(addon.id, filter))
                 return list(conn.execute(query.order_by(*newest).limit(MAX_EVENTS + 1)))
             selected = selection.select_cells(conn, addon.id, filter)
-            query = query.where(selection.rollup_condition(events, selected))
             if selected.series is None or len(selected.series) > FEW_SERIES:
+                query = query.where(selection.rollup_condition(events, selected))
                 return list(conn.execute(query.order_by(*newest).limit(MAX_EVENTS + 1)))
             rows: list[Any] = []
             for series_id in selected.series:
-                one = query.where(events.c.series_id == series_id)
+                # Read through the (add-on, series, time, id) index newest first, this stops
+                # after MAX_EVENTS matches even for a rare series.
+                one = query.where(
+                    events.c.series_id == series_id,
+                    selection.rollup_condition(events, Selection(None, selected.states)),
+                )
                 rows += conn.execute(one.order_by(*newest).limit(MAX_EVENTS + 1)).all()
         rows.sort(key=lambda row: (row.at, row.id), reverse=True)
         return rows[: MAX_EVENTS + 1]

@@ -15,12 +15,17 @@ from runoff.store.schema import metrics_events, metrics_runs, metrics_series
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
-    """INSERT rows, skipping any whose key exists; returns how many were inserted."""
+    """INSERT rows, skipping any whose key exists; for one row, returns 1 if it was inserted
+    and 0 if not."""
     if not rows:
         return 0
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    result = conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
-    return max(result.rowcount, 0)
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    if len(rows) == 1:  # rowcount is unreliable here (psycopg says -1); RETURNING is not
+        keys = statement.returning(*table.primary_key.columns)
+        return 0 if conn.execute(keys, rows[0]).first() is None else 1
+    conn.execute(statement, rows)
+    return len(rows)  # at most; only single-row callers use the count
 
 
 def series_key(command: str, type: str, size: str) -> str:

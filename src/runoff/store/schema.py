@@ -277,12 +277,21 @@ metrics_events = Table(
     Column("name", String(64), nullable=False),
     Column("state", String(16), nullable=False),
 )
-Index("ix_metrics_events_at", metrics_events.c.addon_id, metrics_events.c.at, metrics_events.c.id)
+# Covers the filter columns, so scanning back in time reads the table only for matches.
+Index(
+    "ix_metrics_events_at",
+    metrics_events.c.addon_id,
+    metrics_events.c.at,
+    metrics_events.c.id,
+    metrics_events.c.series_id,
+    metrics_events.c.state,
+)
 Index(
     "ix_metrics_events_series",
     metrics_events.c.addon_id,
     metrics_events.c.series_id,
     metrics_events.c.at,
+    metrics_events.c.id,
 )
 Index("ix_metrics_events_dyno", metrics_events.c.dyno_id)
 

@@ -63,9 +63,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metrics_events")),
     )
     with op.batch_alter_table("metrics_events", schema=None) as batch_op:
-        batch_op.create_index("ix_metrics_events_at", ["addon_id", "at", "id"], unique=False)
         batch_op.create_index(
-            "ix_metrics_events_series", ["addon_id", "series_id", "at"], unique=False
+            "ix_metrics_events_at", ["addon_id", "at", "id", "series_id", "state"], unique=False
+        )
+        batch_op.create_index(
+            "ix_metrics_events_series", ["addon_id", "series_id", "at", "id"], unique=False
         )
         batch_op.create_index("ix_metrics_events_dyno", ["dyno_id"], unique=False)
 
