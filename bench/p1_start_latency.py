@@ -5,7 +5,7 @@ record is durable, its workspace is populated from the slug, its process is exec
 ``up`` state is recorded). Baseline, same run: ``os.posix_spawn`` + ``waitpid`` of the same
 command (``bash -c true``). Target: p50 ≤ 10 ms, p99 ≤ 50 ms.
 
-    .venv/bin/python -m bench.p1_start_latency [--runs 300] [--database-url URL]
+    .venv/bin/python -m bench.p1_start_latency [--runs 300] [--database-url URL] [--metrics]
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ def baseline(runs: int) -> list[float]:
     return samples
 
 
-def measure(url: str, runs: int) -> list[float]:
+def measure(url: str, runs: int, metrics: bool = False) -> list[float]:
     client = Client(url)
     client.call("POST", "/apps", {"name": "bench-p1"})
+    if metrics:  # every run is then recorded by One-off Dyno Metrics while it is measured
+        client.call("POST", "/apps/bench-p1/addons", {"plan": "one-off-metrics"})
     slug = client.call("POST", "/apps/bench-p1/slugs", raw=slug_of_size(10))
     client.call("POST", "/apps/bench-p1/releases", {"slug": slug["id"]})
     for _ in range(10):  # warm-up
@@ -48,13 +50,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--metrics", action="store_true", help="provision one-off-metrics")
     args = parser.parse_args()
     with Server(args.database_url) as server:
-        runoff = measure(server.url, args.runs)
+        runoff = measure(server.url, args.runs, args.metrics)
     base = baseline(args.runs)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print_table(
-        f"P1 start latency ({backend}, 10 MB slug, {os.cpu_count()} cores)",
+        f"P1 start latency ({backend}, 10 MB slug, {os.cpu_count()} cores"
+        + (", one-off-metrics recording)" if args.metrics else ")"),
         [
             ("runoff: POST /dynos -> up (HTTP round trip)", summary_ms(runoff)),
             ("baseline: posix_spawn + wait of `bash -c true`", summary_ms(base)),

@@ -42,12 +42,15 @@ from runoff.logs.retention import Retention, limits_from
 from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
+from runoff.metrics import MetricsService
+from runoff.monitors.wiring import Monitoring
 from runoff.scheduler.runner import SchedulerRunner
 from runoff.scheduler.service import SchedulerService
 from runoff.scheduler.store import SchedulerStore
 from runoff.servers import HEARTBEAT_SECONDS, ServerRegistry
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
+from runoff.teams.service import TeamService
 from runoff.timers import Timers
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ class Platform:
         migrate(self.engine)
         self.auth = AuthService(self.engine, self.clock)
         self.apps = AppService(self.engine, self.clock)
+        self.teams = TeamService(self.engine, self.clock)
         self.releases = ReleaseService(self.engine, self.clock)
         self.slugs = SlugService(self.engine, self.clock, settings.data_dir)
         self.log_store = LogStore(self.engine)
@@ -103,6 +107,11 @@ class Platform:
             rendezvous=self.rendezvous,
         )
         self._wire_formation()
+        self.metrics = MetricsService(self.engine, self.clock)
+        self.dyno_store.listeners.append(self.metrics.recorder.on_dyno_event)
+        self.monitoring = Monitoring(
+            settings, self.engine, self.clock, self.dyno_store, self.log_store, self.metrics
+        )
         self._heartbeat: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
 
@@ -198,6 +207,8 @@ class Platform:
         await self.release_phase.start(loop)
         dead = await asyncio.to_thread(self.registry.dead, self.server)
         await self.scheduler_runner.start(loop, [server.id for server in dead])
+        self.metrics.recorder.start()  # catches up with events recorded while it was down
+        self.monitoring.start()
         self._heartbeat = loop.create_task(self._beat())
         await self.drains.start()
         self._background += [
@@ -235,6 +246,10 @@ class Platform:
             await self.rendezvous.close()
             await asyncio.to_thread(self.registry.stopped, self.server)
         finally:
+            # After the supervisor: the ends of the dynos it stopped get recorded too, then
+            # evaluated by the monitors and their alerts sent.
+            await asyncio.to_thread(self.metrics.recorder.stop)
+            await asyncio.to_thread(self.monitoring.stop)
             await asyncio.to_thread(self.close)
 
     def close(self) -> None:
@@ -245,6 +260,14 @@ class Platform:
     def create_app(self, owner: User, name: str | None) -> App:
         app = self.apps.create(owner, name)
         self.releases.create(app, owner, "Initial release", slug_id=None, config={})
+        return app
+
+    def create_team_app(self, creator: User, team: str, name: str | None) -> App:
+        """An app owned by ``team`` (``creator`` must be a member; they are its owner of
+        record)."""
+        self.teams.get(creator, team)
+        app = self.create_app(creator, name)
+        self.teams.assign_app(creator, team, app.id)
         return app
 
     async def delete_app(self, app: App) -> None:

@@ -105,6 +105,11 @@ class Settings:
     crash_cooldown_seconds: float = 20.0
     crash_cooldown_max_seconds: float = 1200.0
     release_phase_timeout_seconds: int = 3600
+    public_url: str | None = None  # how users reach this server (links in alerts)
+    smtp_url: str | None = None
+    smtp_from: str = "runoff@localhost"
+    alert_retry_seconds: float = 10.0
+    alert_max_attempts: int = 12
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -152,7 +157,17 @@ class Settings:
             release_phase_timeout_seconds=_int(
                 env, "RUNOFF_RELEASE_PHASE_TIMEOUT_SECONDS", 3600, minimum=1
             ),
+            public_url=env.get("RUNOFF_PUBLIC_URL") or None,
+            smtp_url=env.get("RUNOFF_SMTP_URL") or None,
+            smtp_from=env.get("RUNOFF_SMTP_FROM") or "runoff@localhost",
+            alert_retry_seconds=_float(env, "RUNOFF_ALERT_RETRY_SECONDS", 10.0, minimum=0.01),
+            alert_max_attempts=_int(env, "RUNOFF_ALERT_MAX_ATTEMPTS", 12, minimum=1),
         )
+
+    @property
+    def base_url(self) -> str:
+        """``RUNOFF_PUBLIC_URL``, else the address the server listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

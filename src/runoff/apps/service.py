@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, select
+from sqlalchemy import Engine, and_, delete, or_, select
 
 from runoff.apps.model import APP_NAME, App
 from runoff.auth.model import Principal, User
@@ -14,6 +14,7 @@ from runoff.clock import Clock
 from runoff.errors import Conflict, Forbidden, Invalid, NotFound
 from runoff.store.rows import new_id
 from runoff.store.schema import apps, collaborators, users
+from runoff.teams.access import team_member_of_app, team_owned
 
 _ADJECTIVES = ("sharp", "quiet", "bold", "calm", "brave", "swift", "lucky", "misty", "sunny")
 _NOUNS = ("mountain", "river", "forest", "meadow", "harbor", "canyon", "island", "valley")
@@ -96,11 +97,16 @@ class AppService:
             )
             .exists()
         )
-        query = _app_query().add_columns(collaborator.label("is_collaborator"))
+        query = _app_query().add_columns(
+            collaborator.label("is_collaborator"),
+            team_member_of_app(principal.user.id).label("is_team_member"),
+            team_owned().label("is_team_app"),
+        )
         query = query.where(or_(apps.c.name == name_or_id, apps.c.id == name_or_id))
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None or not (row.owner_id == principal.user.id or row.is_collaborator):
+        owns = row is not None and row.owner_id == principal.user.id and not row.is_team_app
+        if row is None or not (owns or row.is_collaborator or row.is_team_member):
             raise app_not_found(name_or_id)
         if principal.app_id is not None and principal.app_id != row.id:
             raise app_not_found(name_or_id)
@@ -115,7 +121,13 @@ class AppService:
         collaborated = select(collaborators.c.app_id).where(collaborators.c.user_id == user.id)
         query = (
             _app_query()
-            .where(or_(apps.c.owner_id == user.id, apps.c.id.in_(collaborated)))
+            .where(
+                or_(
+                    and_(apps.c.owner_id == user.id, ~team_owned()),
+                    apps.c.id.in_(collaborated),
+                    team_member_of_app(user.id),
+                )
+            )
             .order_by(apps.c.name)
         )
         with self._engine.connect() as conn:

@@ -21,12 +21,7 @@ def register(commands: CommandSet) -> None:
         "apps:create",
         create_app,
         "create an app",
-        arguments=lambda parser: parser.add_argument(
-            "name",
-            nargs="?",
-            metavar="NAME",
-            help="lowercase letters, digits and dashes, 3-30 long",
-        ),
+        arguments=_create_arguments,
         description="Create an app. Without NAME the server picks one.",
         json=True,
         examples=["runoff apps:create myapp", "runoff apps:create"],
@@ -66,6 +61,13 @@ def register(commands: CommandSet) -> None:
     )
 
 
+def _create_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "name", nargs="?", metavar="NAME", help="lowercase letters, digits and dashes, 3-30 long"
+    )
+    parser.add_argument("-t", "--team", metavar="TEAM", help="a team you belong to owns it")
+
+
 def list_apps(args: argparse.Namespace, ctx: Context) -> int:
     apps = ctx.client().get("apps")
     if args.json:
@@ -79,7 +81,10 @@ def list_apps(args: argparse.Namespace, ctx: Context) -> int:
 
 def create_app(args: argparse.Namespace, ctx: Context) -> int:
     payload = {"name": args.name} if args.name else {}
-    app = ctx.client().post("apps", payload=payload)
+    if args.team:
+        app = ctx.client().post("teams", "apps", payload={**payload, "team": args.team})
+    else:
+        app = ctx.client().post("apps", payload=payload)
     if args.json:
         ctx.json(app)
     else:

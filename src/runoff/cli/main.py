@@ -40,6 +40,12 @@ TOPICS = {
     "logs": "logs",
     "drains": "drains",
     "scheduler": "scheduler",
+    "monitors": "monitors",
+    "alerts": "monitors",
+    "teams": "teams",
+    "members": "teams",
+    "addons": "addons",
+    "metrics": "metrics",
     "server": "serve",
     "migrate": "serve",
 }

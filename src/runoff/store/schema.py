@@ -17,11 +17,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData(
@@ -316,3 +318,287 @@ scheduler_runs = Table(
     UniqueConstraint("job_id", "slot_key", name="uq_scheduler_runs_job_slot"),
 )
 Index("ix_scheduler_runs_job", scheduler_runs.c.job_id, scheduler_runs.c.slot_at)
+
+# One-off Dyno Metrics (runoff.metrics) ----------------------------------------------------------
+# An add-on row per (app, service); every metrics row hangs off its add-on (ON DELETE CASCADE),
+# so destroying the add-on or deleting the app removes all of its data. Tables of later
+# features that belong to the add-on (monitors, alerts) should reference addons.id the same way.
+
+addons = Table(
+    "addons",
+    metadata,
+    _id(),
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("service", String(64), nullable=False),  # e.g. one-off-metrics
+    Column("name", String(64), nullable=False, unique=True),
+    Column("plan", String(32), nullable=False),  # plan name within the service, e.g. free
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("app_id", "service", name="uq_addons_app_service"),
+)
+
+metrics_series = Table(
+    "metrics_series",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), nullable=False),
+    Column("key_sha256", String(64), nullable=False),  # of command, type and size
+    Column("command", Text, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("size", String(32), nullable=False),
+    UniqueConstraint("addon_id", "key_sha256", name="uq_metrics_series_addon_key"),
+)
+
+metrics_runs = Table(
+    "metrics_runs",
+    metadata,
+    Column("dyno_id", String(36), primary_key=True),
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "series_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("metrics_series.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # running | succeeded | failed | timed out
+    Column("exit_status", Integer, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("up_at", Micros, nullable=True),
+    Column("ended_at", Micros, nullable=True),
+)
+Index("ix_metrics_runs_created", metrics_runs.c.addon_id, metrics_runs.c.created_at)
+Index("ix_metrics_runs_ended", metrics_runs.c.addon_id, metrics_runs.c.ended_at)
+# On lower(name): the filter language compares names ignoring case (name:"scheduler.1234").
+Index("ix_metrics_runs_name", metrics_runs.c.addon_id, func.lower(metrics_runs.c.name))
+
+metrics_events = Table(
+    "metrics_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # = dyno_events.id
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), nullable=False),
+    Column("dyno_id", String(36), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("exit_status", Integer, nullable=True),
+    Column("detail", Text, nullable=True),
+    # Copies of the run's series, name and (current) state, so the events plot filters
+    # without a join.
+    Column("series_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+)
+# Covers the filter columns, so scanning back in time reads the table only for matches.
+Index(
+    "ix_metrics_events_at",
+    metrics_events.c.addon_id,
+    metrics_events.c.at,
+    metrics_events.c.id,
+    metrics_events.c.series_id,
+    metrics_events.c.state,
+)
+Index(
+    "ix_metrics_events_series",
+    metrics_events.c.addon_id,
+    metrics_events.c.series_id,
+    metrics_events.c.at,
+    metrics_events.c.id,
+)
+Index("ix_metrics_events_dyno", metrics_events.c.dyno_id)
+
+metrics_rollups = Table(
+    "metrics_rollups",
+    metadata,
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), primary_key=True),
+    Column("resolution", Integer, primary_key=True),  # seconds
+    Column("bucket", Micros, primary_key=True),  # start of the bucket
+    Column("series_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),  # runs that ended in the bucket
+    Column("sum_us", BigInteger, nullable=False),
+    Column("min_us", BigInteger, nullable=True),
+    Column("max_us", BigInteger, nullable=True),
+    Column("sketch", LargeBinary, nullable=False),  # runoff.metrics.sketch encoding
+    Column("busy_us", BigInteger, nullable=False),  # run-time of ended runs inside the bucket
+)
+
+metrics_cursor = Table(
+    "metrics_cursor",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("position", BigInteger, nullable=False),  # dyno_events.id processed up to
+)
+
+metrics_peaks = Table(
+    "metrics_peaks",
+    metadata,
+    Column("addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), primary_key=True),
+    Column("filter_key", String(64), primary_key=True),  # sha256 of the canonical filter text
+    Column("resolution", Integer, primary_key=True),
+    Column("bucket", Micros, primary_key=True),
+    Column("peak", Integer, nullable=False),  # most matching runs running at one instant
+)
+Index("ix_metrics_peaks_bucket", metrics_peaks.c.addon_id, metrics_peaks.c.bucket)
+
+# Monitors and alerts (runoff.monitors, runoff.alerts) -------------------------------------------
+# Every row hangs off the One-off Dyno Metrics add-on (ON DELETE CASCADE); destroying the add-on
+# deletes them explicitly first (a destroy hook), deleting the app cascades.
+
+
+def _addon_id() -> Column[str]:
+    return Column(
+        "addon_id", String(36), ForeignKey("addons.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+def _serial() -> Column[int]:
+    return Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
+monitors = Table(
+    "monitors",
+    metadata,
+    _id(),
+    _addon_id(),
+    Column("app_id", String(36), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("type", String(32), nullable=False),  # runoff.monitors.model.MonitorType
+    Column("threshold", Integer, nullable=True),  # seconds or runs, by type
+    Column("sensitivity", Integer, nullable=False),
+    Column("window_size", Integer, nullable=True),
+    Column("recovery", Integer, nullable=False),
+    Column("reminder_seconds", Integer, nullable=True),
+    Column("filter_command", Text, nullable=True),  # runoff.query.Match text
+    Column("filter_type", Text, nullable=True),
+    Column("filter_size", Text, nullable=True),
+    Column("state", String(16), nullable=False),  # runoff.monitors.model.MonitorState
+    Column("history", String(100), nullable=False),  # recent observations, "0"/"1"
+    Column("ok_streak", Integer, nullable=False),
+    Column("notified_at", Micros, nullable=True),
+    Column("alert_id", String(36), nullable=True),  # the open alert
+    Column("version", Integer, nullable=False),  # bumped on every write (optimistic check)
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+)
+Index("ix_monitors_addon", monitors.c.addon_id)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    _id(),
+    _addon_id(),
+    Column("monitor_id", String(36), ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),  # per add-on, from 1
+    Column("status", String(16), nullable=False),  # open | resolved
+    Column("opened_at", Micros, nullable=False),
+    Column("resolved_at", Micros, nullable=True),
+    Column("detail", Text, nullable=False),  # JSON, redacted: what opened it
+    UniqueConstraint("addon_id", "number", name="uq_alerts_addon_number"),
+)
+Index("ix_alerts_addon_status", alerts.c.addon_id, alerts.c.status)
+
+alert_flips = Table(
+    "alert_flips",
+    metadata,
+    _serial(),
+    _addon_id(),
+    Column("monitor_id", String(36), ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("alert_id", String(36), ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True),
+    Column("kind", String(16), nullable=False),  # runoff.monitors.model.FlipKind
+    Column("old_state", String(16), nullable=False),
+    Column("new_state", String(16), nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON, redacted: the message's content
+    Column("processed_at", Micros, nullable=True),  # claimed by a sender (NULL: not yet)
+)
+Index("ix_alert_flips_processed", alert_flips.c.processed_at, alert_flips.c.id)
+Index("ix_alert_flips_alert", alert_flips.c.alert_id)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    _id(),
+    Column(
+        "flip_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("alert_flips.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _addon_id(),
+    Column("channel", String(16), nullable=False),  # email | webhook
+    Column("target", Text, nullable=False),  # JSON: recipients, or the webhook's id
+    Column("status", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Micros, nullable=False),
+    Column("lease_until", Micros, nullable=True),  # a sender is sending it until then
+    Column("last_error", Text, nullable=True),
+    Column("sent_at", Micros, nullable=True),
+    Column("created_at", Micros, nullable=False),
+)
+Index("ix_alert_deliveries_due", alert_deliveries.c.status, alert_deliveries.c.next_attempt_at)
+Index("ix_alert_deliveries_flip", alert_deliveries.c.flip_id)
+
+alert_emails = Table(
+    "alert_emails",
+    metadata,
+    _addon_id(),
+    Column("email", String(254), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("addon_id", "email", name="pk_alert_emails"),
+)
+
+alert_webhooks = Table(
+    "alert_webhooks",
+    metadata,
+    _id(),
+    _addon_id(),
+    Column("url", Text, nullable=False),
+    Column("format", String(16), nullable=False),  # generic | slack
+    Column("secret", String(64), nullable=False),  # HMAC key, shown once at creation
+    Column("created_at", Micros, nullable=False),
+)
+Index("ix_alert_webhooks_addon", alert_webhooks.c.addon_id)
+
+monitor_marks = Table(
+    "monitor_marks",
+    metadata,
+    Column("dyno_id", String(36), ForeignKey("dynos.id", ondelete="CASCADE"), nullable=False),
+    Column("change", String(8), nullable=False),  # started | ended: evaluated once
+    _addon_id(),
+    Column("at", Micros, nullable=False),
+    PrimaryKeyConstraint("dyno_id", "change", name="pk_monitor_marks"),
+)
+Index("ix_monitor_marks_at", monitor_marks.c.at)
+
+# Teams (runoff.teams) -----------------------------------------------------------------------------
+
+teams = Table(
+    "teams",
+    metadata,
+    _id(),
+    Column("name", String(30), nullable=False, unique=True),
+    Column("created_at", Micros, nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", String(36), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),  # admin | member
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("team_id", "user_id", name="pk_team_members"),
+)
+Index("ix_team_members_user", team_members.c.user_id)
+
+team_apps = Table(
+    "team_apps",
+    metadata,
+    Column("app_id", String(36), ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", String(36), ForeignKey("teams.id"), nullable=False),
+)
+Index("ix_team_apps_team", team_apps.c.team_id)

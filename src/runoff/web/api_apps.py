@@ -63,13 +63,6 @@ async def delete_app(request: Request) -> Response:
     return respond(render.app(app))
 
 
-async def list_addons(request: Request) -> Response:
-    """Add-ons attached to the app. None can be provisioned until the One-off Dyno Metrics
-    add-on lands, so this is the (true) empty list the Heroku CLI's ``apps:info`` asks for."""
-    await app_for(request, Need.READ)
-    return respond([])
-
-
 # collaborators ------------------------------------------------------------------------------
 async def list_collaborators(request: Request) -> Response:
     _, app = await app_for(request, Need.READ)
@@ -203,7 +196,6 @@ routes = [
     Route("/apps", create_app, methods=["POST"]),
     Route("/apps/{app}", get_app, methods=["GET"]),
     Route("/apps/{app}", delete_app, methods=["DELETE"]),
-    Route("/apps/{app}/addons", list_addons, methods=["GET"]),
     Route("/apps/{app}/collaborators", list_collaborators, methods=["GET"]),
     Route("/apps/{app}/collaborators", add_collaborator, methods=["POST"]),
     Route("/apps/{app}/collaborators/{user}", remove_collaborator, methods=["DELETE"]),

@@ -21,8 +21,11 @@ from runoff.web import (
     api_dynos,
     api_formation,
     api_logs,
+    api_metrics,
+    api_monitors,
     api_runtime,
     api_scheduler,
+    api_teams,
 )
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,9 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_scheduler.routes,
             *api_drains.routes,
             *api_runtime.routes,
+            *api_monitors.routes,  # before api_metrics: its /one-off-metrics/{plot} is a catch-all
+            *api_metrics.routes,
+            *api_teams.routes,
         ],
         exception_handlers={
             RunoffError: _runoff_error,

@@ -1,0 +1,262 @@
+"""Recording runs by following the dyno lifecycle events (``dyno_events``).
+
+The recorder reads events past a durable cursor, applies those of detached one-off dynos of
+apps with the add-on, and moves the cursor in the same transaction, so a crash loses nothing
+(the next start catches up) and replaying an event changes nothing. ``DynoStore`` listeners
+only wake it, so dyno start pays nothing for metrics; it also polls, for events committed by
+other servers. Subscribers (``subscribe``) hear of every run that started or ended, after
+the recording commits, in the recorder's thread.
+
+On PostgreSQL, event ids can commit out of order; an id missing below ones already seen is
+waited for up to GAP_GRACE_SECONDS before the cursor passes it (deleted apps leave gaps too).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from runoff.clock import Clock
+from runoff.dynos.model import Dyno, DynoEvent, Event, Outcome
+from runoff.metrics import concurrency, rollups, store
+from runoff.metrics.model import Addon, Change, Run, RunChange, RunState, state_for
+from runoff.metrics.plans import SERVICE
+from runoff.metrics.prune import prune
+from runoff.store.schema import addons, dyno_events, dynos, metrics_cursor
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+POLL_SECONDS = 1.0
+PRUNE_SECONDS = 300.0
+GAP_GRACE_SECONDS = 30.0
+CURSOR = "recorder"
+Subscriber = Callable[[RunChange], None]
+
+
+@dataclass
+class _Pending:
+    """What one pass applies: the rows read, and what they changed."""
+
+    rows: list[Any]
+    changes: list[RunChange] = field(default_factory=list)
+    ended: dict[str, list[rollups.EndedRun]] = field(default_factory=dict)
+    touched: dict[str, int] = field(default_factory=dict)  # add-on -> earliest run start
+
+
+def _events_after(conn: Connection, position: int) -> list[Any]:
+    query = (
+        select(
+            dyno_events,
+            dynos.c.name,
+            dynos.c.type,
+            dynos.c.command,
+            dynos.c.size,
+            dynos.c.attach,
+            dynos.c.one_off,
+            dynos.c.created_at.label("dyno_created_at"),
+            dynos.c.up_at,
+        )
+        .join(dynos, dynos.c.id == dyno_events.c.dyno_id)
+        .where(dyno_events.c.id > position)
+        .order_by(dyno_events.c.id)
+        .limit(BATCH)
+    )
+    return list(conn.execute(query))
+
+
+class Recorder:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._subscribers: list[Subscriber] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # one pass at a time in this process
+        self._seen: set[int] = set()  # ids above the cursor already applied
+        self._gaps: dict[int, float] = {}  # missing id -> when first noticed (monotonic)
+        self._last_prune = 0.0
+
+    # subscription ----------------------------------------------------------------------------
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Call ``subscriber(RunChange)`` after each recorded start and end; it runs in the
+        recorder's thread and must be quick (hand work off to a queue)."""
+        self._subscribers.append(subscriber)
+
+    def on_dyno_event(self, _dyno: Dyno, _event: DynoEvent) -> None:
+        """A ``DynoStore`` listener: only wakes the recorder."""
+        self._wake.set()
+
+    # the background thread -------------------------------------------------------------------
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="metrics-recorder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread after a last pass (so a graceful shutdown's ends are recorded)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            try:
+                while self.sync() >= BATCH:
+                    pass
+                if time.monotonic() - self._last_prune > PRUNE_SECONDS:
+                    self._last_prune = time.monotonic()
+                    prune(self._engine, self._clock.now_us())
+            except Exception:
+                log.exception("metrics recording failed; retrying")
+            if self._stop.is_set():
+                return
+
+    # one pass --------------------------------------------------------------------------------
+    def sync(self) -> int:
+        """Apply the events recorded since the cursor; returns how many were read."""
+        with self._lock:
+            try:
+                with self._engine.begin() as conn:
+                    position = self._position(conn)
+                    pending = _Pending(_events_after(conn, position))
+                    if pending.rows:
+                        self._apply(conn, pending)
+                        self._advance(conn, position, [row.id for row in pending.rows])
+            except BaseException:
+                # What this pass marked as seen was rolled back: forget it (replay is harmless).
+                self._seen.clear()
+                raise
+            for change in pending.changes:
+                self._publish(change)
+            return len(pending.rows)
+
+    def _position(self, conn: Connection) -> int:
+        row = conn.execute(
+            select(metrics_cursor.c.position)
+            .where(metrics_cursor.c.name == CURSOR)
+            .with_for_update()
+        ).first()
+        if row is None:
+            store.insert_ignoring_duplicates(
+                conn, metrics_cursor, [{"name": CURSOR, "position": 0}]
+            )
+            return 0
+        return int(row.position)
+
+    def _advance(self, conn: Connection, position: int, ids: list[int]) -> None:
+        self._seen.update(ids)
+        top = max(self._seen)
+        now = time.monotonic()
+        while position < top:
+            following = position + 1
+            if following in self._seen:
+                self._seen.discard(following)
+            elif now - self._gaps.setdefault(following, now) < GAP_GRACE_SECONDS:
+                break
+            else:
+                self._gaps.pop(following, None)
+            position = following
+        conn.execute(
+            update(metrics_cursor).where(metrics_cursor.c.name == CURSOR).values(position=position)
+        )
+
+    def _apply(self, conn: Connection, pending: _Pending) -> None:
+        recording = self._addons(conn, {row.app_id for row in pending.rows})
+        copies = []
+        for row in pending.rows:
+            if row.id in self._seen or not row.one_off or row.attach:
+                continue
+            addon = recording.get(row.app_id)
+            if addon is None or row.dyno_created_at < addon.created_at:
+                continue
+            series_id = self._apply_event(conn, addon, row, pending)
+            forced = row.detail == Outcome.TIMED_OUT.value
+            copies.append(
+                {
+                    "id": row.id,
+                    "addon_id": addon.id,
+                    "dyno_id": row.dyno_id,
+                    "event": row.event,
+                    "at": row.at,
+                    # As on the run: a forced exit is the null class, whatever the signal.
+                    "exit_status": None if forced else row.exit_status,
+                    "detail": row.detail,
+                    "series_id": series_id,
+                    "name": row.name,
+                    "state": RunState.RUNNING.value,
+                }
+            )
+        final = {
+            c.run.dyno_id: c.run.state.value for c in pending.changes if c.change is Change.ENDED
+        }
+        store.copy_events(conn, copies, final)
+        now = self._clock.now_us()
+        for addon_id, ended in pending.ended.items():
+            rollups.apply(conn, addon_id, rollups.contributions(ended, now))
+        for addon_id, since in pending.touched.items():
+            concurrency.forget_from(conn, addon_id, since)
+
+    def _apply_event(self, conn: Connection, addon: Addon, row: Any, pending: _Pending) -> int:
+        """Apply one event to the run it belongs to; returns the run's series id."""
+        run = _run(addon, row)
+        earliest = pending.touched.get(addon.id, run.created_at)
+        pending.touched[addon.id] = min(earliest, run.created_at)
+        started, series_id = store.start_run(conn, run)
+        if started:
+            pending.changes.append(RunChange(Change.STARTED, run))
+        if row.event == Event.UP.value:
+            store.mark_up(conn, row.dyno_id, row.at)
+        elif row.event == Event.EXITED.value:
+            ended = store.end_run(conn, row.dyno_id, row.at, row.detail, row.exit_status)
+            if ended is not None:
+                pending.ended.setdefault(addon.id, []).append(ended)
+                state = state_for(row.detail, row.exit_status)
+                status = None if state is RunState.TIMED_OUT else row.exit_status
+                final = replace(run, state=state, exit_status=status, ended_at=ended.ended_at)
+                pending.changes.append(RunChange(Change.ENDED, final))
+        return series_id
+
+    @staticmethod
+    def _addons(conn: Connection, app_ids: set[str]) -> dict[str, Addon]:
+        rows = conn.execute(
+            select(addons).where(addons.c.app_id.in_(app_ids), addons.c.service == SERVICE)
+        )
+        return {
+            r.app_id: Addon(r.id, r.app_id, "", r.service, r.name, r.plan, r.created_at, 0)
+            for r in rows
+        }
+
+    def _publish(self, change: RunChange) -> None:
+        for subscriber in self._subscribers:
+            try:
+                subscriber(change)
+            except Exception:
+                log.exception("metrics subscriber failed")
+
+
+def _run(addon: Addon, row: Any) -> Run:
+    return Run(
+        dyno_id=row.dyno_id,
+        addon_id=addon.id,
+        app_id=row.app_id,
+        name=row.name,
+        command=row.command,
+        type=row.type,
+        size=row.size,
+        state=RunState.RUNNING,
+        exit_status=None,
+        created_at=row.dyno_created_at,
+        up_at=row.up_at,
+        ended_at=None,
+    )

@@ -1,0 +1,162 @@
+"""Pre-aggregated series: what ended runs add to each (resolution, bucket, series, state).
+
+A *series* is one (command, type, size) of an add-on; rollup rows are keyed by resolution,
+bucket start, series and the run's final state, and hold the count, sum, min, max and
+quantile sketch of the execution times of runs that ended in the bucket, and ``busy_us``:
+the run-time of ended runs that falls inside the bucket (the integral of concurrency).
+All of these are additive, so merging rows of any set of series, or of finer buckets, gives
+exactly what the raw runs give. Running runs are not in rollups; queries add them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from runoff.clock import US_PER_SECOND
+from runoff.metrics import sketch
+from runoff.metrics.ranges import RESOLUTIONS
+from runoff.store.schema import metrics_rollups
+
+Key = tuple[int, int, int, str]  # resolution (s), bucket start (µs), series id, state
+
+
+@dataclass
+class Cell:
+    count: int = 0
+    sum_us: int = 0
+    min_us: int | None = None
+    max_us: int | None = None
+    bins: sketch.Bins = field(default_factory=Counter)
+    busy_us: int = 0
+
+    def add_end(self, duration_us: int) -> None:
+        self.count += 1
+        self.sum_us += duration_us
+        self.min_us = duration_us if self.min_us is None else min(self.min_us, duration_us)
+        self.max_us = duration_us if self.max_us is None else max(self.max_us, duration_us)
+        self.bins[sketch.bin_of(duration_us)] += 1
+
+    def merge(self, other: Cell) -> None:
+        self.count += other.count
+        self.sum_us += other.sum_us
+        if other.min_us is not None:
+            self.min_us = other.min_us if self.min_us is None else min(self.min_us, other.min_us)
+        if other.max_us is not None:
+            self.max_us = other.max_us if self.max_us is None else max(self.max_us, other.max_us)
+        self.bins.update(other.bins)
+        self.busy_us += other.busy_us
+
+    @classmethod
+    def from_row(cls, row: Any) -> Cell:
+        return cls(
+            row.count, row.sum_us, row.min_us, row.max_us, sketch.decode(row.sketch), row.busy_us
+        )
+
+
+@dataclass(frozen=True)
+class EndedRun:
+    """What rollups need of a run that ended."""
+
+    series_id: int
+    state: str
+    created_at: int
+    ended_at: int
+
+
+def overlaps(start: int, end: int, resolution: int) -> Iterator[tuple[int, int]]:
+    """(bucket start, µs of [start, end) inside it) for each bucket [start, end) touches."""
+    res = resolution * US_PER_SECOND
+    bucket = start // res * res
+    while bucket < end:
+        inside = min(end, bucket + res) - max(start, bucket)
+        if inside > 0:
+            yield bucket, inside
+        bucket += res
+
+
+def contributions(runs: Iterable[EndedRun], now_us: int) -> dict[Key, Cell]:
+    """The rollup cells ``runs`` add, for every resolution, skipping buckets older than the
+    resolution keeps (relative to ``now_us``)."""
+    cells: dict[Key, Cell] = {}
+    for run in runs:
+        for resolution, keep in RESOLUTIONS.items():
+            cutoff = now_us - (keep + resolution) * US_PER_SECOND
+            res_us = resolution * US_PER_SECOND
+            end_bucket = run.ended_at // res_us * res_us
+            if end_bucket >= cutoff:
+                key = (resolution, end_bucket, run.series_id, run.state)
+                cells.setdefault(key, Cell()).add_end(run.ended_at - run.created_at)
+            start = max(run.created_at, cutoff)
+            for bucket, inside in overlaps(start, run.ended_at, resolution):
+                cells.setdefault(
+                    (resolution, bucket, run.series_id, run.state), Cell()
+                ).busy_us += inside
+    return cells
+
+
+def _key_filter(keys: list[Key]) -> Any:
+    return or_(
+        *(
+            and_(
+                metrics_rollups.c.resolution == r,
+                metrics_rollups.c.bucket == b,
+                metrics_rollups.c.series_id == s,
+                metrics_rollups.c.state == st,
+            )
+            for r, b, s, st in keys
+        )
+    )
+
+
+def _values(addon_id: str, key: Key, cell: Cell) -> dict[str, Any]:
+    resolution, bucket, series_id, state = key
+    return {
+        "addon_id": addon_id,
+        "resolution": resolution,
+        "bucket": bucket,
+        "series_id": series_id,
+        "state": state,
+        "count": cell.count,
+        "sum_us": cell.sum_us,
+        "min_us": cell.min_us,
+        "max_us": cell.max_us,
+        "sketch": sketch.encode(cell.bins),
+        "busy_us": cell.busy_us,
+    }
+
+
+def apply(conn: Connection, addon_id: str, cells: dict[Key, Cell], chunk: int = 200) -> None:
+    """Merge ``cells`` into the stored rollups of ``addon_id`` (read, merge, write back)."""
+    keys = list(cells)
+    for offset in range(0, len(keys), chunk):
+        part = keys[offset : offset + chunk]
+        query = (
+            select(metrics_rollups)
+            .where(metrics_rollups.c.addon_id == addon_id, _key_filter(part))
+            .with_for_update()
+        )
+        existing = {
+            (r.resolution, r.bucket, r.series_id, r.state): Cell.from_row(r)
+            for r in conn.execute(query)
+        }
+        inserts = []
+        for key in part:
+            if key in existing:
+                merged = existing[key]
+                merged.merge(cells[key])
+                values = _values(addon_id, key, merged)
+                conn.execute(
+                    update(metrics_rollups)
+                    .where(metrics_rollups.c.addon_id == addon_id, _key_filter([key]))
+                    .values({k: values[k] for k in ("count", "sum_us", "min_us", "max_us")})
+                    .values(sketch=values["sketch"], busy_us=values["busy_us"])
+                )
+            else:
+                inserts.append(_values(addon_id, key, cells[key]))
+        if inserts:
+            conn.execute(metrics_rollups.insert(), inserts)

@@ -1,0 +1,256 @@
+"""Evaluating monitors as runs start and end, once per change across all servers.
+
+The metrics recorder publishes every recorded start and end of a run (``RunChange``); the
+engine queues them and evaluates them in its own thread. Each change is evaluated in one
+transaction that first inserts a ``monitor_marks`` row keyed by (dyno, change): a change
+already marked (by this server or another) is skipped, so it counts once even with several
+servers or a replay, and a crash before commit leaves it unmarked. A sweep every
+``SWEEP_SECONDS`` evaluates recorded changes of the last ``SWEEP_WINDOW_SECONDS`` that no
+server marked (published by another server that died, or missed while this one was down).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from runoff.alerts.describe import log_excerpt
+from runoff.clock import US_PER_SECOND, Clock
+from runoff.dynos.model import Dyno
+from runoff.dynos.store import DynoStore
+from runoff.logs.model import LogLine
+from runoff.logs.store import LogStore
+from runoff.metrics.model import RunChange
+from runoff.monitors import store
+from runoff.monitors.describe_change import Change, ChangeDescriber
+from runoff.monitors.evaluate import (
+    counts_change,
+    is_monitored,
+    observe_concurrency,
+    observe_run,
+    step,
+)
+from runoff.monitors.model import Monitor
+from runoff.monitors.store import StaleMonitor
+from runoff.store.schema import addons, metrics_runs, monitor_marks, monitors
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 2.0
+SWEEP_WINDOW_SECONDS = 3600
+MARKS_KEPT_SECONDS = 2 * SWEEP_WINDOW_SECONDS
+RETRIES = 10
+
+
+def _mark(conn: Connection, row: dict[str, Any]) -> bool:
+    """Insert a ``monitor_marks`` row; False if it exists (the change was evaluated)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
+    insert = dialect.insert(monitor_marks).values(**row).on_conflict_do_nothing()
+    return conn.execute(insert.returning(monitor_marks.c.dyno_id)).first() is not None
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A change to evaluate, with what was read for it before the write transaction."""
+
+    dyno: Dyno
+    change: Change
+    addon_id: str
+    running: list[Dyno]  # monitored runs running then (recorded by the add-on)
+    log_lines: list[LogLine]  # the run's last lines, if it ended
+
+
+class MonitorEngine:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        dynos: DynoStore,
+        logs: LogStore,
+        describer: ChangeDescriber,
+        on_flip: Callable[[], None],
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._dynos = dynos
+        self._logs = logs
+        self._describer = describer
+        self._on_flip = on_flip
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._last_sweep = 0.0
+
+    # input -----------------------------------------------------------------------------------
+    def on_run_change(self, change: RunChange) -> None:
+        """A metrics recorder subscriber: queue the change (quick; runs in its thread)."""
+        self._queue.put((change.run.dyno_id, change.change.value))
+
+    # the thread ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="monitors", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Evaluate what is queued, then stop."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=60)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=SWEEP_SECONDS)
+            except queue.Empty:
+                item = ("", "")
+            if item is None:
+                return
+            try:
+                if item[0]:
+                    self.evaluate(*item)
+                if time.monotonic() - self._last_sweep >= SWEEP_SECONDS:
+                    self._last_sweep = time.monotonic()
+                    self.sweep()
+            except Exception:
+                log.exception("monitor evaluation failed; the sweep will retry it")
+
+    # evaluation ------------------------------------------------------------------------------
+    def evaluate(self, dyno_id: str, change: str) -> int:
+        """Evaluate one recorded change (``started``/``ended``) of a run once; returns the
+        number of notified flips it made (0 if another server or pass did it)."""
+        seen = self._prefetch(self._dynos.get(dyno_id), Change(change))
+        if seen is None:
+            return 0
+        for _ in range(RETRIES):
+            try:
+                with self._engine.begin() as conn:
+                    made = self._evaluate(conn, seen)
+                break
+            except StaleMonitor:
+                continue
+        else:
+            raise StaleMonitor(f"gave up evaluating {dyno_id} after {RETRIES} conflicts")
+        if made:
+            self._on_flip()
+        return made
+
+    def _prefetch(self, dyno: Dyno, change: Change) -> Seen | None:
+        """What evaluating may need, read before the write transaction (on SQLite a second
+        connection inside it would wait for the lock it holds); None if nothing watches."""
+        if not is_monitored(dyno):
+            return None
+        with self._engine.connect() as conn:
+            addon = conn.execute(
+                select(addons.c.id, addons.c.created_at)
+                .join(metrics_runs, metrics_runs.c.addon_id == addons.c.id)
+                .where(metrics_runs.c.dyno_id == dyno.id)
+            ).first()
+            watched = (
+                addon is not None
+                and conn.execute(
+                    select(monitors.c.id)
+                    .where(monitors.c.addon_id == addon.id, monitors.c.state != "disabled")
+                    .limit(1)
+                ).first()
+            )
+        if addon is None or not watched:
+            return None
+        running = [
+            d
+            for d in self._dynos.running(dyno.app_id)
+            if is_monitored(d) and d.created_at >= addon.created_at
+        ]
+        lines = log_excerpt(self._logs, dyno) if change is Change.ENDED else []
+        return Seen(dyno, change, addon.id, running, lines)
+
+    def _evaluate(self, conn: Connection, seen: Seen) -> int:
+        dyno, change = seen.dyno, seen.change
+        at = dyno.ended_at if change is Change.ENDED else dyno.created_at
+        assert at is not None
+        mark = {"dyno_id": dyno.id, "change": change.value, "addon_id": seen.addon_id, "at": at}
+        if not _mark(conn, mark):
+            return 0
+        made = 0
+        for monitor in store.active(conn, seen.addon_id):
+            if at < monitor.created_at:
+                continue  # the change happened before the monitor existed
+            subjects = [dyno]
+            count = None
+            if change is Change.ENDED and monitor.type.counts_runs:
+                holds = observe_run(monitor, dyno)
+            elif not monitor.type.counts_runs and counts_change(monitor, dyno):
+                subjects = [d for d in seen.running if counts_change(monitor, d)]
+                count = len(subjects)
+                holds = observe_concurrency(monitor, count)
+            else:
+                continue
+            if holds is not None:
+                made += self._apply(conn, monitor, seen, holds, subjects, count)
+        return made
+
+    def _apply(
+        self,
+        conn: Connection,
+        monitor: Monitor,
+        seen: Seen,
+        holds: bool,
+        subjects: list[Dyno],
+        count: int | None,
+    ) -> int:
+        now = self._clock.now_us()
+        result = step(monitor.rules, monitor.progress, holds, now)
+        detail = None
+        if result.flip is not None:
+            lines = seen.log_lines if count is None else []
+            detail = self._describer.describe(
+                conn, monitor, result, seen.dyno, subjects, count, lines, now
+            )
+        store.apply_step(conn, monitor, seen.addon_id, result, now, detail)
+        return 1 if result.flip is not None and result.flip.notified else 0
+
+    # catching up -----------------------------------------------------------------------------
+    def sweep(self) -> int:
+        """Evaluate recent recorded changes no server has marked; returns how many."""
+        now = self._clock.now_us()
+        since = now - SWEEP_WINDOW_SECONDS * US_PER_SECOND
+        watched = select(monitors.c.addon_id).where(monitors.c.state != "disabled")
+        found: list[tuple[str, str]] = []
+        with self._engine.connect() as conn:
+            for change, column in (
+                (Change.STARTED, metrics_runs.c.created_at),
+                (Change.ENDED, metrics_runs.c.ended_at),
+            ):
+                marked = and_(
+                    monitor_marks.c.dyno_id == metrics_runs.c.dyno_id,
+                    monitor_marks.c.change == change.value,
+                )
+                query = (
+                    select(metrics_runs.c.dyno_id)
+                    .outerjoin(monitor_marks, marked)
+                    .where(
+                        monitor_marks.c.dyno_id.is_(None),
+                        column >= since,
+                        metrics_runs.c.addon_id.in_(watched),
+                    )
+                    .order_by(column)
+                    .limit(500)
+                )
+                found += [(row.dyno_id, change.value) for row in conn.execute(query)]
+        found.sort(key=lambda item: item[1] == Change.ENDED.value)
+        for dyno_id, change_name in found:
+            self.evaluate(dyno_id, change_name)
+        self._prune(now)
+        return len(found)
+
+    def _prune(self, now: int) -> None:
+        cutoff = now - MARKS_KEPT_SECONDS * US_PER_SECOND
+        with self._engine.begin() as conn:
+            conn.execute(delete(monitor_marks).where(monitor_marks.c.at < cutoff))

@@ -1,0 +1,182 @@
+"""The One-off Dyno Metrics add-on (Platform API add-on shapes) and its data endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from runoff.auth.scopes import Need
+from runoff.clock import iso
+from runoff.errors import Invalid, NotFound
+from runoff.metrics import PLANS, PLOTS, SERVICE, Addon, Plan, Run, plan_named
+from runoff.metrics.plans import DEFAULT_PLAN, HUMAN_NAME
+from runoff.web.common import app_for, json_body, platform, respond, sync
+
+SERVICE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"runoff:addon-service:{SERVICE}"))
+
+
+def _plan_id(plan: Plan) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"runoff:addon-plan:{plan.full_name}"))
+
+
+def render_plan(plan: Plan) -> dict[str, Any]:
+    return {
+        "id": _plan_id(plan),
+        "name": plan.full_name,
+        "human_name": plan.human_name,
+        "description": f"{HUMAN_NAME} {plan.human_name}",
+        "default": plan.name == DEFAULT_PLAN,
+        "price": {"cents": plan.price_cents, "contract": False, "unit": "month"},
+        "state": "public",
+        "addon_service": {"id": SERVICE_ID, "name": SERVICE},
+        # runoff addition: what the plan allows
+        "limits": plan.limits(),
+    }
+
+
+def render_addon(addon: Addon, base_url: str) -> dict[str, Any]:
+    plan = plan_named(addon.plan)
+    return {
+        "id": addon.id,
+        "name": addon.name,
+        "addon_service": {"id": SERVICE_ID, "name": SERVICE, "human_name": HUMAN_NAME},
+        "plan": {"id": _plan_id(plan), "name": plan.full_name},
+        "app": {"id": addon.app_id, "name": addon.app_name},
+        "billing_entity": {"id": addon.app_id, "name": addon.app_name, "type": "app"},
+        "billed_price": {"cents": plan.price_cents, "contract": False, "unit": "month"},
+        "config_vars": [],
+        "actions": [],
+        "provider_id": addon.id,
+        "state": "provisioned",
+        "web_url": f"{base_url}/apps/{addon.app_name}/{SERVICE}",
+        "created_at": iso(addon.created_at),
+        "updated_at": iso(addon.updated_at),
+        # runoff addition: the limits the plan enforces
+        "limits": plan.limits(),
+    }
+
+
+def render_run(run: Run) -> dict[str, Any]:
+    return {
+        "name": run.name,
+        "command": run.command,
+        "type": run.type,
+        "size": run.size,
+        "state": run.state.value,
+        "exit_status": run.exit_status,
+        "created_at": iso(run.created_at),
+        "started_at": iso(run.up_at),
+        "ended_at": iso(run.ended_at),
+        "duration_seconds": run.duration_seconds,
+    }
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _plan_in(body: Any) -> str | None:
+    """The plan of a create/update body: ``"service:plan"``, ``"plan"`` or ``{"name": ...}``."""
+    if not isinstance(body, dict):
+        raise Invalid("The request body must be a JSON object")
+    plan = body.get("plan")
+    if isinstance(plan, dict):
+        plan = plan.get("name") or plan.get("id")
+    if plan is not None and not isinstance(plan, str):
+        raise Invalid("plan must be a plan name such as one-off-metrics:free")
+    if plan is not None:
+        by_id = {_plan_id(p): p.full_name for p in PLANS}
+        plan = by_id.get(plan, plan)
+    return plan
+
+
+# add-ons ------------------------------------------------------------------------------------
+async def list_addons(request: Request) -> Response:
+    _, app = await app_for(request, Need.READ)
+    found = await sync(platform(request).metrics.addons.list, app)
+    return respond([render_addon(a, _base_url(request)) for a in found])
+
+
+async def create_addon(request: Request) -> Response:
+    _, app = await app_for(request, Need.WRITE)
+    plan = _plan_in(await json_body(request))
+    if plan is None:
+        raise Invalid(f"plan is required, e.g. {SERVICE} or {SERVICE}:{DEFAULT_PLAN}")
+    if plan.partition(":")[0] == SERVICE and ":" not in plan:
+        plan = DEFAULT_PLAN
+    found = await sync(platform(request).metrics.addons.provision, app, plan)
+    return respond(render_addon(found, _base_url(request)), status=201)
+
+
+async def get_addon(request: Request) -> Response:
+    _, app = await app_for(request, Need.READ)
+    found = await sync(platform(request).metrics.addons.get, app, request.path_params["addon"])
+    return respond(render_addon(found, _base_url(request)))
+
+
+async def update_addon(request: Request) -> Response:
+    _, app = await app_for(request, Need.WRITE)
+    plan = _plan_in(await json_body(request))
+    if plan is None:
+        raise Invalid(f"plan is required, e.g. {SERVICE}:pro")
+    addons = platform(request).metrics.addons
+    found = await sync(addons.change_plan, app, request.path_params["addon"], plan)
+    return respond(render_addon(found, _base_url(request)))
+
+
+async def destroy_addon(request: Request) -> Response:
+    _, app = await app_for(request, Need.WRITE)
+    found = await sync(platform(request).metrics.addons.destroy, app, request.path_params["addon"])
+    rendered = render_addon(found, _base_url(request))
+    return respond({**rendered, "state": "deprovisioned"})
+
+
+async def get_service(request: Request) -> Response:
+    if request.path_params["service"] != SERVICE:
+        raise NotFound(f"Couldn't find that add-on service: {request.path_params['service']}")
+    return respond({"id": SERVICE_ID, "name": SERVICE, "human_name": HUMAN_NAME, "state": "ga"})
+
+
+async def list_plans(request: Request) -> Response:
+    await get_service(request)
+    return respond([render_plan(plan) for plan in PLANS])
+
+
+# metrics data -------------------------------------------------------------------------------
+async def list_runs(request: Request) -> Response:
+    _, app = await app_for(request, Need.READ)
+    limit_text = request.query_params.get("limit", "200")
+    if not limit_text.isdigit():
+        raise Invalid("limit must be a whole number from 1 to 1000")
+    metrics = platform(request).metrics
+    found = await sync(metrics.runs, app, request.query_params.get("filter"), int(limit_text))
+    return respond([render_run(run) for run in found])
+
+
+async def get_plot(request: Request) -> Response:
+    _, app = await app_for(request, Need.READ)
+    plot = request.path_params["plot"]
+    if plot not in PLOTS:
+        raise NotFound(f"There is no plot {plot!r}; plots: {', '.join(PLOTS)}")
+    params = request.query_params
+    data = await sync(
+        platform(request).metrics.plot, app, plot, params.get("filter"), params.get("range")
+    )
+    return respond(data)
+
+
+routes = [
+    Route("/apps/{app}/addons", list_addons, methods=["GET"]),
+    Route("/apps/{app}/addons", create_addon, methods=["POST"]),
+    Route("/apps/{app}/addons/{addon}", get_addon, methods=["GET"]),
+    Route("/apps/{app}/addons/{addon}", update_addon, methods=["PATCH"]),
+    Route("/apps/{app}/addons/{addon}", destroy_addon, methods=["DELETE"]),
+    Route("/addon-services/{service}", get_service, methods=["GET"]),
+    Route("/addon-services/{service}/plans", list_plans, methods=["GET"]),
+    Route(f"/apps/{{app}}/{SERVICE}/dynos", list_runs, methods=["GET"]),
+    Route(f"/apps/{{app}}/{SERVICE}/{{plot}}", get_plot, methods=["GET"]),
+]

@@ -1,0 +1,134 @@
+"""The five monitor types on real runs, each alert read back from a real SMTP server."""
+
+from __future__ import annotations
+
+import time
+
+from tests.monitors.conftest import METRICS, create_monitor, monitored_app, wait_mail
+from tests.support.api import Api, wait_for
+from tests.support.smtp import Inbox
+
+
+def _open_alerts(api: Api, app: str) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = api.get(f"{METRICS.format(app=app)}/alerts?status=open").ok()
+    return found
+
+
+def test_timeout_by_user_stop_is_harmless(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "stopper")
+    create_monitor(mapi, app, type="command-timeout", filters={"command": '"sleep 60"'})
+    dyno = mapi.run(app, "sleep 60")
+    wait_for(lambda: mapi.dyno(app, dyno["name"])["state"] == "up", 30, "dyno up")
+    mapi.post(f"/apps/{app}/dynos/{dyno['name']}/actions/stop").ok()
+    [mail] = wait_mail(inbox, 1)
+    assert "was forced to exit (stopped)" in mail.subject
+    assert "The run was stopped by a user" in mail.body
+    assert "harmless" in mail.body
+
+
+def test_timeout_at_ttl(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "ttl")
+    create_monitor(mapi, app, type="command-timeout")
+    dyno = mapi.run(app, "sleep 60", time_to_live=1)
+    [mail] = wait_mail(inbox, 1)
+    assert f"{dyno['name']} was forced to exit (ttl)" in mail.subject
+    assert "Stopping all processes with SIGTERM" in mail.body
+    assert "Process exited with status 143" in mail.body
+    assert "The run reached its time to live (TTL)" in mail.body
+    shown = mapi.get(f"{METRICS.format(app=app)}/dynos/{dyno['name']}").ok()
+    assert [g["id"] for g in shown["guidance"]] == ["ttl"]
+    assert shown["exit_status"] == 143
+
+
+def test_execution_time_then_recovery(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "slowpoke")
+    create_monitor(mapi, app, type="command-execution-time", threshold=1)
+    slow = mapi.run(app, "sleep 1.5")
+    mapi.wait_ended(app, slow["name"])
+    [opened] = wait_mail(inbox, 1)
+    assert "(threshold 1 s)" in opened.subject
+    assert "Duration:" in opened.body
+    quick = mapi.run(app, "true")
+    mapi.wait_ended(app, quick["name"])
+    [_, resolved] = wait_mail(inbox, 2)
+    assert "RESOLVED" in resolved.subject
+
+
+def test_command_concurrency_counts_matching_runs(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "crowded")
+    create_monitor(
+        mapi, app, type="command-concurrency", threshold=2, filters={"command": "sleep 30"}
+    )
+    first = mapi.run(app, "sleep 30")
+    other = mapi.run(app, "sleep 31")  # does not match: no alert yet
+    time.sleep(1.0)
+    assert inbox.messages() == []
+    second = mapi.run(app, "sleep 30")
+    [opened] = wait_mail(inbox, 1)
+    assert "2 matching runs at once (threshold 2)" in opened.subject
+    assert first["name"] in opened.body
+    assert second["name"] in opened.body
+    assert other["name"] not in opened.body
+    mapi.post(f"/apps/{app}/dynos/{first['name']}/actions/stop").ok()
+    [_, resolved] = wait_mail(inbox, 2)
+    assert "RESOLVED" in resolved.subject
+    assert "1 matching runs at once" in resolved.subject
+    for dyno in (other, second):
+        mapi.post(f"/apps/{app}/dynos/{dyno['name']}/actions/stop").ok()
+
+
+def test_total_concurrency_counts_every_run(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "busy")
+    create_monitor(mapi, app, type="total-concurrency", threshold=2)
+    first = mapi.run(app, "sleep 30")
+    second = mapi.run(app, "sleep 20", type="worker-job")
+    [opened] = wait_mail(inbox, 1)
+    assert "2 runs at once (threshold 2)" in opened.subject
+    for dyno in (first, second):
+        mapi.post(f"/apps/{app}/dynos/{dyno['name']}/actions/stop").ok()
+    wait_mail(inbox, 2)
+
+
+def test_one_run_trips_several_monitors(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "several")
+    create_monitor(mapi, app, type="command-failure", name="all failures")
+    create_monitor(mapi, app, type="command-failure", name="scripts", filters={"command": ".py"})
+    create_monitor(mapi, app, type="command-failure", name="release", filters={"type": '"release"'})
+    dyno = mapi.run(app, "python3 missing.py")
+    mapi.wait_ended(app, dyno["name"])
+    mails = wait_mail(inbox, 2)
+    time.sleep(1.0)
+    assert len(inbox.messages()) == 2
+    assert sorted(m.subject.split(": ")[1].split(" — ")[0] for m in mails) == [
+        "all failures",
+        "scripts",
+    ]
+    assert len(_open_alerts(mapi, app)) == 2
+
+
+def test_sensitivity_3_with_real_runs(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "flaky")
+    create_monitor(mapi, app, type="command-failure", sensitivity=3)
+    for index in range(3):
+        dyno = mapi.run(app, "exit 1")
+        mapi.wait_ended(app, dyno["name"])
+        if index < 2:
+            time.sleep(0.5)
+            assert inbox.messages() == []
+    [mail] = wait_mail(inbox, 1)
+    assert "held 3 of the last 3 times" in mail.subject
+
+
+def test_missing_command_and_memory_guidance(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "guided")
+    create_monitor(mapi, app, type="command-failure")
+    missing = mapi.run(app, "no-such-command-here")
+    mapi.wait_ended(app, missing["name"])
+    [mail] = wait_mail(inbox, 1)
+    assert "exited with status 127" in mail.subject
+    assert "The command does not exist in the release" in mail.body
+    memory = mapi.run(app, "echo 'Error R14 (Memory quota exceeded)'; exit 1")
+    mapi.wait_ended(app, memory["name"])
+    shown = mapi.get(f"{METRICS.format(app=app)}/dynos/{memory['name']}").ok()
+    assert [g["id"] for g in shown["guidance"]] == ["memory", "application-error"]
+    assert "bigger size" in shown["guidance"][0]["text"]
