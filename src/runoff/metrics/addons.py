@@ -98,6 +98,11 @@ class AddonService:
     def list(self, app: App) -> list[Addon]:
         return self.of_apps([app.id])
 
+    def by_id(self, addon_id: str) -> Addon | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(_query().where(addons.c.id == addon_id)).first()
+        return None if row is None else _addon(row)
+
     def for_app(self, app_id: str) -> Addon | None:
         """The app's One-off Dyno Metrics add-on, if provisioned."""
         with self._engine.connect() as conn:

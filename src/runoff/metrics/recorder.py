@@ -27,13 +27,12 @@ from runoff.dynos.model import Dyno, DynoEvent, Event, Outcome
 from runoff.metrics import concurrency, rollups, store
 from runoff.metrics.model import Addon, Change, Run, RunChange, RunState, state_for
 from runoff.metrics.plans import SERVICE
-from runoff.metrics.prune import prune
 from runoff.store.schema import addons, dyno_events, dynos, metrics_cursor
 
 log = logging.getLogger(__name__)
 BATCH = 2000
 POLL_SECONDS = 1.0
-PRUNE_SECONDS = 300.0
+HOUSEKEEPING_SECONDS = 300.0
 GAP_GRACE_SECONDS = 30.0
 CURSOR = "recorder"
 Subscriber = Callable[[RunChange], None]
@@ -71,9 +70,14 @@ def _events_after(conn: Connection, position: int) -> list[Any]:
 
 
 class Recorder:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, housekeeping: Callable[[], None] | None = None
+    ) -> None:
+        """``housekeeping`` runs in the recorder's thread every HOUSEKEEPING_SECONDS (and
+        first right after the catch-up at start): pruning, keeping peaks warm."""
         self._engine = engine
         self._clock = clock
+        self._housekeeping = housekeeping
         self._subscribers: list[Subscriber] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -81,7 +85,7 @@ class Recorder:
         self._lock = threading.Lock()  # one pass at a time in this process
         self._seen: set[int] = set()  # ids above the cursor already applied
         self._gaps: dict[int, float] = {}  # missing id -> when first noticed (monotonic)
-        self._last_prune = 0.0
+        self._last_housekeeping = -HOUSEKEEPING_SECONDS
 
     # subscription ----------------------------------------------------------------------------
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -114,9 +118,10 @@ class Recorder:
             try:
                 while self.sync() >= BATCH:
                     pass
-                if time.monotonic() - self._last_prune > PRUNE_SECONDS:
-                    self._last_prune = time.monotonic()
-                    prune(self._engine, self._clock.now_us())
+                due = time.monotonic() - self._last_housekeeping > HOUSEKEEPING_SECONDS
+                if due and self._housekeeping is not None and not self._stop.is_set():
+                    self._last_housekeeping = time.monotonic()
+                    self._housekeeping()
             except Exception:
                 log.exception("metrics recording failed; retrying")
             if self._stop.is_set():
