@@ -3,9 +3,10 @@
 The recorder reads events past a durable cursor, applies those of detached one-off dynos of
 apps with the add-on, and moves the cursor in the same transaction, so a crash loses nothing
 (the next start catches up) and replaying an event changes nothing. ``DynoStore`` listeners
-only wake it, so dyno start pays nothing for metrics; it also polls, for events committed by
-other servers. Subscribers (``subscribe``) hear of every run that started or ended, after
-the recording commits, in the recorder's thread.
+only wake it (and it gathers events for half a second before a pass), so dyno start pays
+next to nothing for metrics; it also polls, for events committed by other servers.
+Subscribers (``subscribe``) hear of every run that started or ended, after the recording
+commits, in the recorder's thread.
 
 On PostgreSQL, event ids can commit out of order; an id missing below ones already seen is
 waited for up to GAP_GRACE_SECONDS before the cursor passes it (deleted apps leave gaps too).
@@ -30,8 +31,9 @@ from runoff.metrics.plans import SERVICE
 from runoff.store.schema import addons, dyno_events, dynos, metrics_cursor
 
 log = logging.getLogger(__name__)
-BATCH = 2000
+BATCH = 50  # events per transaction: short transactions never hold up a dyno start for long
 POLL_SECONDS = 1.0
+BATCH_DELAY_SECONDS = 0.5
 HOUSEKEEPING_SECONDS = 300.0
 GAP_GRACE_SECONDS = 30.0
 CURSOR = "recorder"
@@ -85,6 +87,8 @@ class Recorder:
         self._lock = threading.Lock()  # one pass at a time in this process
         self._seen: set[int] = set()  # ids above the cursor already applied
         self._gaps: dict[int, float] = {}  # missing id -> when first noticed (monotonic)
+        # (add-on, series key) -> series id; an add-on's series live as long as it does.
+        self._series: dict[tuple[str, str], int] = {}
         self._last_housekeeping = -HOUSEKEEPING_SECONDS
 
     # subscription ----------------------------------------------------------------------------
@@ -113,11 +117,14 @@ class Recorder:
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait(POLL_SECONDS)
+            if self._wake.wait(POLL_SECONDS) and not self._stop.is_set():
+                # Gather a burst: one pass per BATCH_DELAY_SECONDS rather than one per dyno
+                # event keeps the recorder's transactions (and the GIL) out of dyno starts.
+                self._stop.wait(BATCH_DELAY_SECONDS)
             self._wake.clear()
             try:
                 while self.sync() >= BATCH:
-                    pass
+                    self._stop.wait(0.005)  # let waiting writers (dyno starts) in between
                 due = time.monotonic() - self._last_housekeeping > HOUSEKEEPING_SECONDS
                 if due and self._housekeeping is not None and not self._stop.is_set():
                     self._last_housekeeping = time.monotonic()
@@ -141,6 +148,7 @@ class Recorder:
             except BaseException:
                 # What this pass marked as seen was rolled back: forget it (replay is harmless).
                 self._seen.clear()
+                self._series.clear()
                 raise
             for change in pending.changes:
                 self._publish(change)
@@ -217,8 +225,12 @@ class Recorder:
         run = _run(addon, row)
         earliest = pending.touched.get(addon.id, run.created_at)
         pending.touched[addon.id] = min(earliest, run.created_at)
-        started, series_id = store.start_run(conn, run)
-        if started:
+        key = (addon.id, store.series_key(run.command, run.type, run.size))
+        series_id = self._series.get(key)
+        if series_id is None:
+            series_id = store.series_id(conn, addon.id, run.command, run.type, run.size)
+            self._series[key] = series_id
+        if store.start_run(conn, run, series_id):
             pending.changes.append(RunChange(Change.STARTED, run))
         if row.event == Event.UP.value:
             store.mark_up(conn, row.dyno_id, row.at)
