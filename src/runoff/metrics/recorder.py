@@ -31,7 +31,7 @@ from runoff.metrics.plans import SERVICE
 from runoff.store.schema import addons, dyno_events, dynos, metrics_cursor
 
 log = logging.getLogger(__name__)
-BATCH = 50  # events per transaction: short transactions never hold up a dyno start for long
+BATCH = 20  # events per transaction: short transactions never hold up a dyno start for long
 POLL_SECONDS = 1.0
 BATCH_DELAY_SECONDS = 0.5
 HOUSEKEEPING_SECONDS = 300.0
@@ -89,6 +89,7 @@ class Recorder:
         self._gaps: dict[int, float] = {}  # missing id -> when first noticed (monotonic)
         # (add-on, series key) -> series id; an add-on's series live as long as it does.
         self._series: dict[tuple[str, str], int] = {}
+        self._running: set[str] = set()  # dyno ids whose run is recorded and not ended
         self._last_housekeeping = -HOUSEKEEPING_SECONDS
 
     # subscription ----------------------------------------------------------------------------
@@ -149,6 +150,7 @@ class Recorder:
                 # What this pass marked as seen was rolled back: forget it (replay is harmless).
                 self._seen.clear()
                 self._series.clear()
+                self._running.clear()
                 raise
             for change in pending.changes:
                 self._publish(change)
@@ -230,11 +232,13 @@ class Recorder:
         if series_id is None:
             series_id = store.series_id(conn, addon.id, run.command, run.type, run.size)
             self._series[key] = series_id
-        if store.start_run(conn, run, series_id):
+        if row.dyno_id not in self._running and store.start_run(conn, run, series_id):
             pending.changes.append(RunChange(Change.STARTED, run))
+        self._running.add(row.dyno_id)
         if row.event == Event.UP.value:
             store.mark_up(conn, row.dyno_id, row.at)
         elif row.event == Event.EXITED.value:
+            self._running.discard(row.dyno_id)
             ended = store.end_run(conn, row.dyno_id, row.at, row.detail, row.exit_status)
             if ended is not None:
                 pending.ended.setdefault(addon.id, []).append(ended)
