@@ -16,7 +16,7 @@ from runoff.metrics.prune import prune
 from runoff.metrics.ranges import RANGES, range_named
 from runoff.metrics.recorder import Recorder
 from runoff.metrics.selection import RUNS, run_condition
-from runoff.query import parse
+from runoff.query import Filter, parse
 from runoff.store.schema import addons, metrics_runs, metrics_series
 
 PLOTS = ("events", "execution-time", "throughput", "concurrency")
@@ -60,6 +60,23 @@ class MetricsService:
             if addon is not None:
                 for range_ in RANGES:
                     self.plots.concurrency(addon, parse(""), range_)
+
+    def running(self, addon: Addon, filter: Filter) -> list[Run]:
+        """The add-on's runs running now that ``filter`` matches, oldest first: what a
+        concurrency monitor counts when a ``RunChange`` tells it the number changed."""
+        query = (
+            select(
+                metrics_runs,
+                metrics_series.c.command,
+                metrics_series.c.type,
+                metrics_series.c.size,
+            )
+            .select_from(RUNS)
+            .where(run_condition(addon.id, filter), metrics_runs.c.ended_at.is_(None))
+            .order_by(metrics_runs.c.created_at)
+        )
+        with self._engine.connect() as conn:
+            return [_run(row, addon) for row in conn.execute(query)]
 
     def runs(self, app: App, filter_text: str | None, limit: int = 200) -> list[Run]:
         """The add-on's recorded runs matching the filter, newest first (at most ``limit``,
