@@ -92,8 +92,9 @@ class AlertSender:
         for flip_id in flips:
             with self._engine.begin() as conn:
                 store.claim_flip(conn, flip_id, now)
+        channels = None if self.email.config is not None else (store.WEBHOOK,)
         with self._engine.connect() as conn:
-            due = store.due(conn, self._clock.now_us())
+            due = store.due(conn, self._clock.now_us(), channels=channels)
         attempts = 0
         for delivery_id in due:
             attempts += self._attempt(delivery_id)
