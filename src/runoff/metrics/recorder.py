@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from runoff.background import Loop
 from runoff.clock import Clock
 from runoff.dynos.model import Dyno, DynoEvent, Event, Outcome
 from runoff.metrics import concurrency, rollups, store
@@ -81,9 +82,15 @@ class Recorder:
         self._clock = clock
         self._housekeeping = housekeeping
         self._subscribers: list[Subscriber] = []
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Loop(
+            "metrics-recorder",
+            self._pass,
+            poll_seconds=POLL_SECONDS,
+            # one pass per burst rather than one per dyno event keeps the recorder's
+            # transactions (and the GIL) out of dyno starts
+            settle_seconds=BATCH_DELAY_SECONDS,
+            final_pass=True,  # a graceful shutdown's ends get recorded
+        )
         self._lock = threading.Lock()  # one pass at a time in this process
         self._seen: set[int] = set()  # ids above the cursor already applied
         self._gaps: dict[int, float] = {}  # missing id -> when first noticed (monotonic)
@@ -100,40 +107,23 @@ class Recorder:
 
     def on_dyno_event(self, _dyno: Dyno, _event: DynoEvent) -> None:
         """A ``DynoStore`` listener: only wakes the recorder."""
-        self._wake.set()
+        self._loop.wake()
 
     # the background thread -------------------------------------------------------------------
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="metrics-recorder", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop the thread after a last pass (so a graceful shutdown's ends are recorded)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-            self._thread = None
+        self._loop.stop()
 
-    def _loop(self) -> None:
-        while True:
-            if self._wake.wait(POLL_SECONDS) and not self._stop.is_set():
-                # Gather a burst: one pass per BATCH_DELAY_SECONDS rather than one per dyno
-                # event keeps the recorder's transactions (and the GIL) out of dyno starts.
-                self._stop.wait(BATCH_DELAY_SECONDS)
-            self._wake.clear()
-            try:
-                while self.sync() >= BATCH:
-                    self._stop.wait(0.005)  # let waiting writers (dyno starts) in between
-                due = time.monotonic() - self._last_housekeeping > HOUSEKEEPING_SECONDS
-                if due and self._housekeeping is not None and not self._stop.is_set():
-                    self._last_housekeeping = time.monotonic()
-                    self._housekeeping()
-            except Exception:
-                log.exception("metrics recording failed; retrying")
-            if self._stop.is_set():
-                return
+    def _pass(self) -> None:
+        while self.sync() >= BATCH:
+            self._loop.pause(0.005)  # let waiting writers (dyno starts) in between
+        due = time.monotonic() - self._last_housekeeping > HOUSEKEEPING_SECONDS
+        if due and self._housekeeping is not None and not self._loop.stopping:
+            self._last_housekeeping = time.monotonic()
+            self._housekeeping()
 
     # one pass --------------------------------------------------------------------------------
     def sync(self) -> int:
