@@ -32,7 +32,7 @@ from runoff.metrics.plans import SERVICE
 from runoff.store.schema import addons, dyno_events, dynos, metrics_cursor
 
 log = logging.getLogger(__name__)
-BATCH = 20  # events per transaction: short transactions never hold up a dyno start for long
+BATCH = 5  # events per transaction: short transactions never hold up a dyno start for long
 POLL_SECONDS = 1.0
 BATCH_DELAY_SECONDS = 0.5
 HOUSEKEEPING_SECONDS = 300.0
