@@ -50,6 +50,12 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
+def server(server_factory: Callable[..., LiveServer]) -> LiveServer:
+    """A live server that samples dynos' runtime metrics often (for the memory charts)."""
+    return server_factory(metrics_interval_seconds=0.5, memory_check_seconds=0.25)
+
+
+@pytest.fixture
 def seeded(server: LiveServer, api: Api) -> Seeded:
     return seed(server, api)
 

@@ -100,8 +100,10 @@ def seed(server: LiveServer, api: Api, app_name: str = "shop") -> Seeded:
     _runs(DynoStore(plat.engine, clock), clock, app, seeded)
     total = len(seeded.names)
     wait_for(
-        lambda: len(plat.metrics.runs(app, None, 100)) == total
-        and sum(r.ended_at is not None for r in plat.metrics.runs(app, None, 100)) == total - 1,
+        lambda: (
+            len(plat.metrics.runs(app, None, 100)) == total
+            and sum(r.ended_at is not None for r in plat.metrics.runs(app, None, 100)) == total - 1
+        ),
         what="every seeded run recorded",
     )
     return seeded

@@ -6,7 +6,8 @@
   const R = window.Runoff;
   const page = R.pageData();
   const POLL_MS = 5000;
-  const selected = { memory: {}, load: {} };
+  // the quota is off at first so that the axis fits what the dyno uses; its button shows it
+  const selected = { memory: { quota: false }, load: {} };
   const MEMORY = [["memory_total", "total", "#79589f"], ["memory_rss", "rss", "#408fec"],
     ["memory_cache", "cache", "#3ba776"], ["memory_swap", "swap", "#e8a33d"], ["memory_quota", "quota", "#d64545"]];
   const LOAD = [["load_avg_1m", "1m", "#79589f"], ["load_avg_5m", "5m", "#408fec"], ["load_avg_15m", "15m", "#3ba776"]];

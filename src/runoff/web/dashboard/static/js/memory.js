@@ -6,7 +6,7 @@
   const R = window.Runoff;
   const page = R.pageData();
   const PALETTE = ["#79589f", "#408fec", "#3ba776", "#e8a33d", "#d64545", "#2fb5b5", "#a05195", "#6b7a8f", "#f08a5d", "#5470c6"];
-  const selected = {};
+  const selected = { quota: false };  // off at first: the axis fits the dynos' usage
 
   function label(series, index, all) {
     const twins = all.filter((s) => s.dyno === series.dyno);
@@ -20,7 +20,8 @@
     if (chart) {
       const quotas = [...new Set(body.series.map((s) => s.quota_mb))];
       const series = items.map((item) => ({
-        name: item.name, type: "line", color: item.color, showSymbol: false, sampling: "lttb",
+        name: item.name, type: "line", color: item.color, sampling: "lttb",
+        showSymbol: item.data.points.length < 60, symbolSize: 4,
         data: item.data.points,
       }));
       series.push({
@@ -30,9 +31,12 @@
       });
       chart.setOption({
         animation: false,
-        grid: { left: 56, right: 90, top: 20, bottom: 30 },
+        grid: { left: 56, right: 90, top: 24, bottom: 56 },
         legend: { show: false, data: series.map((s) => s.name), selected: Object.assign({}, selected) },
-        xAxis: { type: "time", min: body.since, axisLabel: { hideOverlap: true, formatter: (v) => R.formatTime(v).slice(11, 16) } },
+        // the samples' own span (the window only chooses which samples): short runs stay visible
+        xAxis: { type: "time", min: "dataMin", max: "dataMax",
+          axisLabel: { hideOverlap: true, formatter: (v) => R.formatTime(v, true).slice(11, 19) } },
+        dataZoom: [{ type: "inside", xAxisIndex: 0 }, { type: "slider", xAxisIndex: 0, height: 18, bottom: 4 }],
         yAxis: { type: "value", name: "MB", min: 0 },
         tooltip: {
           trigger: "axis", confine: true,
