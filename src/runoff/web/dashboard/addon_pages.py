@@ -155,7 +155,8 @@ async def new_monitor_page(request: Request) -> Response:
     session, app = await app_for(request, Need.READ)
     await sync(platform(request).metrics.addons.require, app)
     chosen = request.query_params.get("type", MonitorType.COMMAND_FAILURE.value)
-    values = {"type": chosen, "sensitivity": "1", "recovery": "1", "enabled": True}
+    blank = _form_values({})
+    values = {**blank, "type": chosen, "sensitivity": "1", "recovery": "1", "enabled": True}
     return _form(request, session, app, values)
 
 
