@@ -10,7 +10,7 @@ import pytest
 
 from tests.dashboard.conftest import chart_option, screenshot, wait_all_plots, wait_plots
 from tests.dashboard.seed import Seeded
-from tests.support.live import LiveServer
+from tests.support.live import ADMIN_TOKEN, LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -157,3 +157,18 @@ def test_range_buttons_switch_every_plot(new_page: Any, server: LiveServer, seed
     assert "filter=scrape" in page.url
     assert len(chart_option(page, "concurrency")["series"][0]["data"]) == 144
     screenshot(page, "metrics-72h")
+
+
+def test_the_addons_web_url_opens_the_dashboard_after_logging_in(
+    new_page: Any, server: LiveServer, api: Any, seeded: Seeded
+) -> None:
+    addon = api.get("/apps/shop/addons").ok()[0]
+    page = new_page(None)  # what `runoff addons:open one-off-metrics` opens: no session yet
+    page.goto(addon["web_url"] + "?range=3h")
+    page.wait_for_url("**/dashboard/login?next=*")
+    screenshot(page, "login")
+    page.fill("#token", ADMIN_TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_url(addon["web_url"] + "?range=3h")
+    wait_plots(page)
+    assert page.locator("h1").first.inner_text() == "One-off Dyno Metrics"

@@ -30,12 +30,13 @@ window.Runoff = (function () {
   }
 
   // GET JSON from the dashboard's data endpoints; resolves to {ok, status, body}.
+  // options.response: an already started fetch (see prefetch.js) to read instead.
   async function getJSON(url, options) {
-    const response = await fetch(url, {
+    const response = await ((options && options.response) || fetch(url, {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
       signal: options && options.signal,
-    });
+    }));
     let body = null;
     try { body = await response.json(); } catch (_) { body = null; }
     return { ok: response.ok, status: response.status, body };
