@@ -172,3 +172,16 @@ def test_the_addons_web_url_opens_the_dashboard_after_logging_in(
     page.wait_for_url(addon["web_url"] + "?range=3h")
     wait_plots(page)
     assert page.locator("h1").first.inner_text() == "One-off Dyno Metrics"
+
+
+def test_without_the_chart_library_the_plots_say_so(
+    new_page: Any, server: LiveServer, seeded: Seeded
+) -> None:
+    page = new_page()
+    page.route("**/vendor/echarts/echarts.min.js*", lambda route: route.abort())
+    page.goto(f"{server.url}/apps/shop/one-off-metrics?range=3h")
+    message = page.locator("#plot-throughput .plot-message")
+    message.wait_for(state="visible")
+    assert "chart library could not be loaded" in message.inner_text()
+    assert page.locator("#plot-throughput").get_attribute("data-state") == "error"
+    assert page.locator("#runs-table tbody tr").count() == len(seeded.names)  # the rest works

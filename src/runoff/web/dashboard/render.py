@@ -46,15 +46,14 @@ SECURITY_HEADERS = {
 }
 
 
-def missing_assets() -> str | None:
+def missing_assets(static_dir: Path = STATIC_DIR) -> str | None:
     """Why the charts cannot be drawn, or None when the chart library is in place."""
-    path = STATIC_DIR / CHART_LIBRARY
+    path = static_dir / CHART_LIBRARY
     if path.is_file():
         return None
     return (
-        f"The chart library is missing ({path.relative_to(HERE.parents[3])}): run "
-        "scripts/setup, which installs Apache ECharts with npm and copies it there. "
-        "Plots cannot be drawn until then."
+        f"The chart library is missing ({path}): run scripts/setup, which installs Apache "
+        "ECharts with npm and copies it there. Plots cannot be drawn until then."
     )
 
 
