@@ -12,6 +12,7 @@ from tests.dashboard.conftest import screenshot, wait_plots
 from tests.dashboard.seed import SECRET, XSS, Seeded
 from tests.support.api import Api, wait_for
 from tests.support.live import LiveServer
+from tests.support.slugs import deploy
 
 pytestmark = pytest.mark.browser
 
@@ -27,9 +28,15 @@ def test_overview_shows_formation_running_dynos_runs_and_jobs(
         "/apps/shop/scheduler/jobs",
         {"command": f"python nightly.py --key {SECRET}", "schedule": "0 3 * * *"},
     ).ok()
+    procfile = f"web: python3 -m http.server $PORT\nworker: python3 work.py --token {SECRET}\n"
+    deploy(api, "shop", {"Procfile": procfile})
+    api.patch("/apps/shop/formation", {"updates": [{"type": "worker", "quantity": 0}]}).ok()
     page = new_page()
     page.goto(f"{server.url}/dashboard/apps/shop")
     screenshot(page, "overview")
+    formation = page.locator("#formation").inner_text()
+    assert "python3 -m http.server $PORT" in formation
+    assert "python3 work.py --token [REDACTED]" in formation
     running = page.locator("#running tbody tr")
     assert running.count() == seeded.running
     assert "python worker.py" in running.first.inner_text()
@@ -116,6 +123,7 @@ def test_a_failed_runs_page_has_its_guidance_and_timings(
     page.goto(f"{server.url}/dashboard/apps/shop/dynos/{dyno['name']}")
     assert "failed" in page.locator("#dyno-state").inner_text()
     assert page.locator("#fact-exit").inner_text() == "127"
+    assert not page.locator("#logs-live").is_visible()  # it ended: no live stream
     assert page.locator("#guidance [data-guidance=command-not-found]").count() == 1
     page.get_by_text("command not found", exact=False).first.wait_for()
     events = page.locator("#events").inner_text()

@@ -33,7 +33,8 @@
     const [min, max] = windowOf(plot);
     return {
       type: "time", min, max,
-      axisLabel: { hideOverlap: true, formatter: (v) => R.formatTime(v).slice(11, 16) },
+      // hours and minutes; with the day ("11-23 06:00") when the range spans days
+      axisLabel: { hideOverlap: true, formatter: (v) => R.formatTime(v).slice(max - min > 86400000 ? 5 : 11, 16) },
       splitLine: { show: false },
     };
   }
