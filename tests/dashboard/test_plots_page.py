@@ -185,3 +185,29 @@ def test_without_the_chart_library_the_plots_say_so(
     assert "chart library could not be loaded" in message.inner_text()
     assert page.locator("#plot-throughput").get_attribute("data-state") == "error"
     assert page.locator("#runs-table tbody tr").count() == len(seeded.names)  # the rest works
+
+
+def test_tooltips_name_the_dyno_event_and_exit_status(
+    new_page: Any, server: LiveServer, seeded: Seeded
+) -> None:
+    page = _open(new_page, server)
+
+    def show(plot: str, series: str) -> str:
+        text: str = page.evaluate(
+            """([plot, series]) => {
+                const chart = window.runoffCharts[plot];
+                const all = chart.getOption().series;
+                const index = all.findIndex(s => s.name === series);
+                const point = all[index].data.findIndex(p => p[1] !== null && p[1] !== 0);
+                chart.dispatchAction({type: 'showTip', seriesIndex: index, dataIndex: point});
+                return [...document.querySelectorAll('.tip')].map(t => t.textContent).join('|');
+            }""",
+            [plot, series],
+        )
+        return text
+
+    events = show("events", "exited")
+    assert seeded.names["scrape-1"] in events
+    assert "event: exited" in events
+    assert "exit status: 0" in events
+    assert "0 · succeeded: 1" in show("throughput", "0 · succeeded")

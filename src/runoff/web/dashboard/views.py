@@ -46,13 +46,14 @@ def _seconds(start: int, end: int | None) -> float | None:
     return None if end is None else round((end - start) / US_PER_SECOND, 3)
 
 
-def dyno_row(dyno: Dyno, clean: Redactor) -> dict[str, Any]:
+def dyno_row(dyno: Dyno, clean: Redactor, *, whole: bool = False) -> dict[str, Any]:
+    """A dyno as the pages show it; its command redacted, cut to an excerpt unless ``whole``."""
     return {
         "id": dyno.id,
         "name": dyno.name,
         "type": dyno.type,
         "size": dyno.size,
-        "command": clean.excerpt(dyno.command),
+        "command": clean(dyno.command) if whole else clean.excerpt(dyno.command),
         "state": dyno.state.value,
         "label": state_label(dyno),
         "one_off": dyno.one_off,
@@ -134,7 +135,7 @@ def dyno_detail(plat: Platform, app: App, ref: str) -> dict[str, Any]:
     lines = log_excerpt(plat.log_store, dyno) if dyno.ended_at is not None else []
     described = Describer(clean, plat.settings.base_url).run(dyno, lines)
     return {
-        "dyno": dyno_row(dyno, clean),
+        "dyno": dyno_row(dyno, clean, whole=True),
         "events": [
             {"event": e.event.value, "at": e.at, "exit_status": e.exit_status, "detail": e.detail}
             for e in plat.dyno_store.events(dyno.id)
