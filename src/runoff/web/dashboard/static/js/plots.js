@@ -190,10 +190,12 @@
 
   function draw(name, plot) {
     const section = sections[name];
+    const started = performance.now();
     const chart = charts[name] || (charts[name] = R.chartFor(section));
     if (!chart) return;
     const built = BUILDERS[name](plot);
     chart.setOption(built.option, { notMerge: true });
+    performance.measure(`runoff:draw:${name}`, { start: started });  // for the benchmark
     R.legend(section, chart, built.legend, selected[name]);
     section.querySelector(".resolution").textContent = RESOLUTIONS[plot.resolution_seconds] || "";
     section.dataset.range = plot.range;
