@@ -286,10 +286,11 @@
       R.el("td", { class: "right" }, R.formatDuration(run.duration_seconds)));
   }
 
-  function load() {
+  // quiet: a periodic refresh, which leaves the plots as they are until the new data is in
+  function load(quiet) {
     if (state.controller) state.controller.abort();
     const controller = (state.controller = new AbortController());
-    for (const name of PLOTS) sections[name].dataset.state = "loading";
+    if (!quiet) for (const name of PLOTS) sections[name].dataset.state = "loading";
     showFilterError(null);
     const url = `${page.pageUrl}?${query()}`;
     if (url !== window.location.pathname + window.location.search) history.replaceState(null, "", url);
@@ -298,7 +299,11 @@
     quietly(loadRuns(controller.signal));
     clearTimeout(state.timer);
     if (ENDS_NOW.has(state.range)) {
-      state.timer = setTimeout(() => { if (!document.hidden) load(); }, REFRESH_MS);
+      const tick = () => {
+        if (document.hidden) state.timer = setTimeout(tick, REFRESH_MS);  // wait to be seen
+        else load(true);
+      };
+      state.timer = setTimeout(tick, REFRESH_MS);
     }
   }
 
@@ -307,7 +312,7 @@
   let typing = null;
   input.addEventListener("input", () => {
     clearTimeout(typing);
-    typing = setTimeout(() => { state.filter = input.value; load(); }, 350);
+    typing = setTimeout(() => { state.filter = input.value; load(false); }, 350);
   });
   document.getElementById("filter-form").addEventListener("submit", (event) => {
     event.preventDefault();
