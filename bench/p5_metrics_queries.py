@@ -32,7 +32,7 @@ from runoff.metrics import PLOTS, RANGES, MetricsService, Range, range_named, se
 from runoff.metrics.plots import Window
 from runoff.query import parse
 from runoff.store.db import make_engine, migrate
-from runoff.store.schema import metrics_events, metrics_runs
+from runoff.store.schema import metrics_events, metrics_peaks, metrics_runs
 
 FILTERS = {
     "none": "",
@@ -100,6 +100,8 @@ def run(
         app_name, now_text = reuse.read_text().split()
         now = int(now_text)
         print(f"reusing the runs of {app_name}")
+        with engine.begin() as conn:  # "cold" means no concurrency peak kept yet
+            conn.execute(metrics_peaks.delete())
     else:
         started = time.perf_counter()
         app_name, now = generate(engine, runs=runs)

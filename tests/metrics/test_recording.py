@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runoff.metrics import Change, MetricsService, RunChange, RunState
+from runoff.query import parse
 from tests.metrics.conftest import Harness
 
 
@@ -118,3 +119,14 @@ def test_destroy_deletes_everything_and_recording_stops(harness: Harness) -> Non
     harness.metrics.addons.provision(harness.app, "pro")
     harness.sync()
     assert harness.metrics.runs(harness.app, None) == []
+
+
+def test_running_runs_for_a_monitor(harness: Harness) -> None:
+    addon = harness.metrics.addons.provision(harness.app)
+    harness.start(command="python scrape.py", type="scheduler")
+    harness.start(command="python scrape.py", type="run")
+    harness.run(1, 0, command="python scrape.py", type="scheduler")
+    harness.sync()
+    running = harness.metrics.running(addon, parse('type:"scheduler"'))
+    assert [r.name for r in running] == ["scheduler.1"]
+    assert len(harness.metrics.running(addon, parse("scrape"))) == 2

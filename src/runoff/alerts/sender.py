@@ -11,7 +11,6 @@ sent again: at-least-once in that one case, exactly once otherwise.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -20,6 +19,7 @@ from runoff.alerts import message, store
 from runoff.alerts.channel import DeliveryError
 from runoff.alerts.email import EmailChannel
 from runoff.alerts.webhook import WebhookChannel
+from runoff.background import Loop
 from runoff.clock import US_PER_SECOND, Clock
 
 log = logging.getLogger(__name__)
@@ -56,33 +56,16 @@ class AlertSender:
         self.email = email
         self.webhook = webhook or WebhookChannel()
         self.retry = retry or Retry()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Loop("alert-sender", self.run_once, poll_seconds=POLL_SECONDS)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="alert-sender", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("sending alerts failed; retrying")
+        self._loop.stop()
 
     def run_once(self) -> int:
         """Claim new flips, then attempt every due delivery; returns attempts made."""
@@ -92,8 +75,9 @@ class AlertSender:
         for flip_id in flips:
             with self._engine.begin() as conn:
                 store.claim_flip(conn, flip_id, now)
+        channels = None if self.email.config is not None else (store.WEBHOOK,)
         with self._engine.connect() as conn:
-            due = store.due(conn, self._clock.now_us())
+            due = store.due(conn, self._clock.now_us(), channels=channels)
         attempts = 0
         for delivery_id in due:
             attempts += self._attempt(delivery_id)

@@ -83,7 +83,11 @@ def claim_flip(conn: Connection, flip_id: int, now: int) -> int:
     return len(rows)
 
 
-def due(conn: Connection, now: int, limit: int = 100) -> list[str]:
+def due(
+    conn: Connection, now: int, limit: int = 100, channels: tuple[str, ...] | None = None
+) -> list[str]:
+    """Deliveries ready for an attempt; only on ``channels`` when given (a server without
+    SMTP leaves e-mail to servers that have it rather than failing them)."""
     query = (
         select(alert_deliveries.c.id)
         .where(
@@ -94,6 +98,8 @@ def due(conn: Connection, now: int, limit: int = 100) -> list[str]:
         .order_by(alert_deliveries.c.next_attempt_at)
         .limit(limit)
     )
+    if channels is not None:
+        query = query.where(alert_deliveries.c.channel.in_(channels))
     return [row.id for row in conn.execute(query)]
 
 

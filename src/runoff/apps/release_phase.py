@@ -116,21 +116,23 @@ class ReleasePhase:
     async def _settle(
         self, app: App, release: Release, dyno: Dyno | None, problem: str | None
     ) -> Release:
+        # The outcome's log line is durable before the status changes: whoever sees the new
+        # status also finds the line.
         if dyno is not None and dyno.outcome is Outcome.SUCCEEDED:
-            settled = await asyncio.to_thread(
+            self._api_line(app, f"Release v{release.version} succeeded; it is now current")
+            await self._router.aflush()
+            return await asyncio.to_thread(
                 self._releases.set_status, app, release, ReleaseStatus.SUCCEEDED
             )
-            self._api_line(app, f"Release v{release.version} succeeded; it is now current")
-            return settled
         if problem is None and dyno is not None:
             problem = _failure(dyno, self._timeout)
-        settled = await asyncio.to_thread(
-            self._releases.set_status, app, release, ReleaseStatus.FAILED
-        )
         current = await asyncio.to_thread(self._releases.current, app.id)
         still = f"v{current.version} remains the current release" if current else "no release"
         self._api_line(app, f"Release v{release.version} command failed: {problem}; {still}")
-        return settled
+        await self._router.aflush()
+        return await asyncio.to_thread(
+            self._releases.set_status, app, release, ReleaseStatus.FAILED
+        )
 
     def _api_line(self, app: App, message: str) -> None:
         self._router.publish(app.id, API_DYNO, APP, [message.encode()])

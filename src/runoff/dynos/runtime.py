@@ -142,9 +142,8 @@ class RuntimeMonitor:
             await asyncio.to_thread(self.store.add, samples)
 
     def _usage(self, dyno: Dyno) -> usage.Usage | None:
-        """(In a worker thread.) What the dyno uses; its new processes join its cpu cgroup."""
+        """(In a worker thread.) What the dyno uses."""
         pids = self._supervisor.pids_of(dyno.id)
-        self._cgroups.join_cpu(dyno.id, pids)
         if self.mode == "cgroup":
             found = usage.from_cgroup(self._cgroups, dyno.id)
             if found is not None:

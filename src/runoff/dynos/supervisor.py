@@ -165,6 +165,9 @@ class Supervisor:
                 if not born_inside:
                     with contextlib.suppress(OSError):  # it may already have exited
                         self._cgroups.add(cgroup, proc.pid)
+                # now, while the moves above keep cgroup migration cheap (a later move would
+                # wait an RCU grace period and stall every fork meanwhile); children inherit it
+                self._cgroups.join_cpu(dyno.id, [proc.pid])
         except OSError:
             self._workspaces.discard(dyno.id)
             if cgroup is not None:

@@ -88,10 +88,20 @@ class AddonService:
             raise Conflict(f"{app.name} already has {SERVICE}; see `runoff addons`.") from None
         return Addon(addon_id, app.id, app.name, SERVICE, name, plan.name, now, now)
 
-    def list(self, app: App) -> list[Addon]:
+    def of_apps(self, app_ids: list[str]) -> list[Addon]:
         with self._engine.connect() as conn:
-            rows = conn.execute(_query().where(addons.c.app_id == app.id).order_by(addons.c.name))
+            rows = conn.execute(
+                _query().where(addons.c.app_id.in_(app_ids)).order_by(addons.c.name)
+            )
             return [_addon(row) for row in rows]
+
+    def list(self, app: App) -> list[Addon]:
+        return self.of_apps([app.id])
+
+    def by_id(self, addon_id: str) -> Addon | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(_query().where(addons.c.id == addon_id)).first()
+        return None if row is None else _addon(row)
 
     def for_app(self, app_id: str) -> Addon | None:
         """The app's One-off Dyno Metrics add-on, if provisioned."""
@@ -115,6 +125,16 @@ class AddonService:
             if ref in (addon.id, addon.name) or service == addon.service:
                 return addon
         raise NotFound(f"Couldn't find that add-on: {ref} on {app.name}")
+
+    def find(self, ref: str) -> Addon:
+        """Any app's add-on by its (globally unique) name or id; the caller checks access."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                _query().where((addons.c.name == ref) | (addons.c.id == ref))
+            ).first()
+        if row is None:
+            raise NotFound(f"Couldn't find that add-on: {ref}")
+        return _addon(row)
 
     def change_plan(self, app: App, ref: str, plan_name: str) -> Addon:
         addon = self.get(app, ref)

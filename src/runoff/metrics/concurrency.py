@@ -80,31 +80,37 @@ def busy(found: Iterable[Interval], window: Window) -> Iterator[tuple[int, int]]
         yield from overlaps(begin, finish, window.range.resolution)
 
 
-def peaks(found: Iterable[Interval], window: Window, buckets: list[int]) -> dict[int, int]:
+def peaks(found: list[Interval], window: Window, buckets: list[int]) -> dict[int, int]:
     """Bucket start -> the most runs running at one instant of it, for ``buckets`` (of the
     window, ascending); ``found`` must hold every run overlapping them."""
-    points: list[tuple[int, int]] = []
-    for begin, finish in _clipped(found, window):
-        points.append((begin, 1))
-        points.append((finish, -1))
+    import numpy as np  # numpy loads only where queries run, never in the CLI
+
+    created = np.fromiter((c for c, _ in found), dtype=np.int64, count=len(found))
+    ended = np.fromiter(
+        (window.end if e is None else e for _, e in found), dtype=np.int64, count=len(found)
+    )
+    begin = np.maximum(created, window.start)
+    finish = np.minimum(ended, window.end)
+    inside = begin < finish
+    times = np.concatenate((begin[inside], finish[inside]))
+    deltas = np.concatenate(
+        (np.ones(int(inside.sum()), np.int64), -np.ones(int(inside.sum()), np.int64))
+    )
     # At one instant ends (-1) sort before starts (+1): half-open intervals do not overlap.
-    points.sort()
+    order = np.lexsort((deltas, times))
+    times = times[order]
+    running = np.cumsum(deltas[order])
     result: dict[int, int] = {}
     res = window.range.resolution_us
-    count = 0
-    index = 0
     for bucket in buckets:
         first = max(bucket, window.start)
         if first >= window.end:
             break
-        while index < len(points) and points[index][0] <= first:
-            count += points[index][1]
-            index += 1
-        peak = count
-        while index < len(points) and points[index][0] < bucket + res:
-            count += points[index][1]
-            index += 1
-            peak = max(peak, count)
+        low = int(np.searchsorted(times, first, side="right"))
+        high = int(np.searchsorted(times, bucket + res, side="left"))
+        peak = int(running[low - 1]) if low else 0
+        if high > low:
+            peak = max(peak, int(running[low:high].max()))
         result[bucket] = peak
     return result
 

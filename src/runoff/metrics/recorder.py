@@ -3,9 +3,10 @@
 The recorder reads events past a durable cursor, applies those of detached one-off dynos of
 apps with the add-on, and moves the cursor in the same transaction, so a crash loses nothing
 (the next start catches up) and replaying an event changes nothing. ``DynoStore`` listeners
-only wake it, so dyno start pays nothing for metrics; it also polls, for events committed by
-other servers. Subscribers (``subscribe``) hear of every run that started or ended, after
-the recording commits, in the recorder's thread.
+only wake it (and it gathers events for half a second before a pass), so dyno start pays
+next to nothing for metrics; it also polls, for events committed by other servers.
+Subscribers (``subscribe``) hear of every run that started or ended, after the recording
+commits, in the recorder's thread.
 
 On PostgreSQL, event ids can commit out of order; an id missing below ones already seen is
 waited for up to GAP_GRACE_SECONDS before the cursor passes it (deleted apps leave gaps too).
@@ -22,18 +23,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from runoff.background import Loop
 from runoff.clock import Clock
 from runoff.dynos.model import Dyno, DynoEvent, Event, Outcome
 from runoff.metrics import concurrency, rollups, store
 from runoff.metrics.model import Addon, Change, Run, RunChange, RunState, state_for
 from runoff.metrics.plans import SERVICE
-from runoff.metrics.prune import prune
 from runoff.store.schema import addons, dyno_events, dynos, metrics_cursor
 
 log = logging.getLogger(__name__)
-BATCH = 2000
+BATCH = 5  # events per transaction: short transactions never hold up a dyno start for long
 POLL_SECONDS = 1.0
-PRUNE_SECONDS = 300.0
+BATCH_DELAY_SECONDS = 0.5
+HOUSEKEEPING_SECONDS = 300.0
 GAP_GRACE_SECONDS = 30.0
 CURSOR = "recorder"
 Subscriber = Callable[[RunChange], None]
@@ -71,17 +73,31 @@ def _events_after(conn: Connection, position: int) -> list[Any]:
 
 
 class Recorder:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, housekeeping: Callable[[], None] | None = None
+    ) -> None:
+        """``housekeeping`` runs in the recorder's thread every HOUSEKEEPING_SECONDS (and
+        first right after the catch-up at start): pruning, keeping peaks warm."""
         self._engine = engine
         self._clock = clock
+        self._housekeeping = housekeeping
         self._subscribers: list[Subscriber] = []
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Loop(
+            "metrics-recorder",
+            self._pass,
+            poll_seconds=POLL_SECONDS,
+            # one pass per burst rather than one per dyno event keeps the recorder's
+            # transactions (and the GIL) out of dyno starts
+            settle_seconds=BATCH_DELAY_SECONDS,
+            final_pass=True,  # a graceful shutdown's ends get recorded
+        )
         self._lock = threading.Lock()  # one pass at a time in this process
         self._seen: set[int] = set()  # ids above the cursor already applied
         self._gaps: dict[int, float] = {}  # missing id -> when first noticed (monotonic)
-        self._last_prune = 0.0
+        # (add-on, series key) -> series id; an add-on's series live as long as it does.
+        self._series: dict[tuple[str, str], int] = {}
+        self._running: set[str] = set()  # dyno ids whose run is recorded and not ended
+        self._last_housekeeping = -HOUSEKEEPING_SECONDS
 
     # subscription ----------------------------------------------------------------------------
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -91,36 +107,23 @@ class Recorder:
 
     def on_dyno_event(self, _dyno: Dyno, _event: DynoEvent) -> None:
         """A ``DynoStore`` listener: only wakes the recorder."""
-        self._wake.set()
+        self._loop.wake()
 
     # the background thread -------------------------------------------------------------------
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="metrics-recorder", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop the thread after a last pass (so a graceful shutdown's ends are recorded)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-            self._thread = None
+        self._loop.stop()
 
-    def _loop(self) -> None:
-        while True:
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
-            try:
-                while self.sync() >= BATCH:
-                    pass
-                if time.monotonic() - self._last_prune > PRUNE_SECONDS:
-                    self._last_prune = time.monotonic()
-                    prune(self._engine, self._clock.now_us())
-            except Exception:
-                log.exception("metrics recording failed; retrying")
-            if self._stop.is_set():
-                return
+    def _pass(self) -> None:
+        while self.sync() >= BATCH:
+            self._loop.pause(0.005)  # let waiting writers (dyno starts) in between
+        due = time.monotonic() - self._last_housekeeping > HOUSEKEEPING_SECONDS
+        if due and self._housekeeping is not None and not self._loop.stopping:
+            self._last_housekeeping = time.monotonic()
+            self._housekeeping()
 
     # one pass --------------------------------------------------------------------------------
     def sync(self) -> int:
@@ -136,6 +139,8 @@ class Recorder:
             except BaseException:
                 # What this pass marked as seen was rolled back: forget it (replay is harmless).
                 self._seen.clear()
+                self._series.clear()
+                self._running.clear()
                 raise
             for change in pending.changes:
                 self._publish(change)
@@ -212,12 +217,18 @@ class Recorder:
         run = _run(addon, row)
         earliest = pending.touched.get(addon.id, run.created_at)
         pending.touched[addon.id] = min(earliest, run.created_at)
-        started, series_id = store.start_run(conn, run)
-        if started:
+        key = (addon.id, store.series_key(run.command, run.type, run.size))
+        series_id = self._series.get(key)
+        if series_id is None:
+            series_id = store.series_id(conn, addon.id, run.command, run.type, run.size)
+            self._series[key] = series_id
+        if row.dyno_id not in self._running and store.start_run(conn, run, series_id):
             pending.changes.append(RunChange(Change.STARTED, run))
+        self._running.add(row.dyno_id)
         if row.event == Event.UP.value:
             store.mark_up(conn, row.dyno_id, row.at)
         elif row.event == Event.EXITED.value:
+            self._running.discard(row.dyno_id)
             ended = store.end_run(conn, row.dyno_id, row.at, row.detail, row.exit_status)
             if ended is not None:
                 pending.ended.setdefault(addon.id, []).append(ended)

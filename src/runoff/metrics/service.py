@@ -10,13 +10,14 @@ from runoff.apps.model import App
 from runoff.clock import US_PER_SECOND, Clock
 from runoff.metrics.addons import AddonService
 from runoff.metrics.model import Addon, Run, RunState
-from runoff.metrics.plans import plan_named
+from runoff.metrics.plans import SERVICE, plan_named
 from runoff.metrics.plots import Plots
-from runoff.metrics.ranges import range_named
+from runoff.metrics.prune import prune
+from runoff.metrics.ranges import RANGES, range_named
 from runoff.metrics.recorder import Recorder
 from runoff.metrics.selection import RUNS, run_condition
-from runoff.query import parse
-from runoff.store.schema import metrics_runs, metrics_series
+from runoff.query import Filter, parse
+from runoff.store.schema import addons, metrics_runs, metrics_series
 
 PLOTS = ("events", "execution-time", "throughput", "concurrency")
 MAX_RUNS = 1000
@@ -44,8 +45,38 @@ class MetricsService:
         self._engine = engine
         self._clock = clock
         self.addons = AddonService(engine, clock)
-        self.recorder = Recorder(engine, clock)
+        self.recorder = Recorder(engine, clock, self.housekeeping)
         self.plots = Plots(engine, clock)
+
+    def housekeeping(self) -> None:
+        """Prune old data, then compute and keep the settled concurrency peaks of every
+        add-on without a filter (the dashboard's first view), so that no one waits for the
+        sweep of a long range; later runs only add the buckets settled since."""
+        prune(self._engine, self._clock.now_us())
+        with self._engine.connect() as conn:
+            ids = list(conn.execute(select(addons.c.id).where(addons.c.service == SERVICE)))
+        for (addon_id,) in ids:
+            addon = self.addons.by_id(addon_id)
+            if addon is not None:
+                for range_ in RANGES:
+                    self.plots.concurrency(addon, parse(""), range_)
+
+    def running(self, addon: Addon, filter: Filter) -> list[Run]:
+        """The add-on's runs running now that ``filter`` matches, oldest first: what a
+        concurrency monitor counts when a ``RunChange`` tells it the number changed."""
+        query = (
+            select(
+                metrics_runs,
+                metrics_series.c.command,
+                metrics_series.c.type,
+                metrics_series.c.size,
+            )
+            .select_from(RUNS)
+            .where(run_condition(addon.id, filter), metrics_runs.c.ended_at.is_(None))
+            .order_by(metrics_runs.c.created_at)
+        )
+        with self._engine.connect() as conn:
+            return [_run(row, addon) for row in conn.execute(query)]
 
     def runs(self, app: App, filter_text: str | None, limit: int = 200) -> list[Run]:
         """The add-on's recorded runs matching the filter, newest first (at most ``limit``,

@@ -45,9 +45,8 @@ def series_id(conn: Connection, addon_id: str, command: str, type: str, size: st
     return int(found)
 
 
-def start_run(conn: Connection, run: Run) -> tuple[bool, int]:
-    """Record a run as running: (False if it was recorded already, its series id)."""
-    series = series_id(conn, run.addon_id, run.command, run.type, run.size)
+def start_run(conn: Connection, run: Run, series: int) -> bool:
+    """Record a run of ``series`` as running; False if it was recorded already."""
     row = {
         "dyno_id": run.dyno_id,
         "addon_id": run.addon_id,
@@ -59,7 +58,7 @@ def start_run(conn: Connection, run: Run) -> tuple[bool, int]:
         "up_at": run.up_at,
         "ended_at": None,
     }
-    return insert_ignoring_duplicates(conn, metrics_runs, [row]) == 1, series
+    return insert_ignoring_duplicates(conn, metrics_runs, [row]) == 1
 
 
 def mark_up(conn: Connection, dyno_id: str, at: int) -> None:

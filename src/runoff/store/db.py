@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -34,10 +37,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+WRITE = "runoff_write"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock up front, so read-then-write transactions (limits,
-    # counters) serialize instead of failing with "database is locked" on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writes (``engine.begin()``) take the write lock up front with IMMEDIATE, so
+    # read-then-write transactions (limits, counters) serialize instead of failing with
+    # "database is locked" on upgrade. Reads (``engine.connect()``) take no lock: under WAL
+    # they read a snapshot and neither wait for writers nor hold them up.
+    if conn.get_execution_options().get(WRITE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+class SQLiteEngine(Engine):
+    """An SQLite engine whose ``begin()`` is a write transaction.
+
+    Writers of this process queue on a lock before SQLite's write lock: waiting on SQLite's
+    busy handler sleeps in steps of 1, 2, 5, 10... ms, where the lock wakes the next writer
+    as soon as the previous one commits. Other processes still meet the busy timeout.
+    """
+
+    _writer_lock: threading.RLock
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self._writer_lock, self.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -54,6 +83,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        engine.__class__ = SQLiteEngine
+        engine._writer_lock = threading.RLock()  # type: ignore[attr-defined]
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 

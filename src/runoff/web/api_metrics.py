@@ -14,7 +14,7 @@ from runoff.clock import iso
 from runoff.errors import Invalid, NotFound
 from runoff.metrics import PLANS, PLOTS, SERVICE, Addon, Plan, Run, plan_named
 from runoff.metrics.plans import DEFAULT_PLAN, HUMAN_NAME
-from runoff.web.common import app_for, json_body, platform, respond, sync
+from runoff.web.common import app_for, json_body, platform, principal, respond, sync
 
 SERVICE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"runoff:addon-service:{SERVICE}"))
 
@@ -57,6 +57,22 @@ def render_addon(addon: Addon, base_url: str) -> dict[str, Any]:
         "updated_at": iso(addon.updated_at),
         # runoff addition: the limits the plan enforces
         "limits": plan.limits(),
+    }
+
+
+def render_attachment(addon: Addon, base_url: str) -> dict[str, Any]:
+    """The add-on's one attachment, to its own app (the Heroku CLI lists add-ons by them)."""
+    app = {"id": addon.app_id, "name": addon.app_name}
+    return {
+        "id": addon.id,
+        "name": SERVICE.upper().replace("-", "_"),
+        "addon": {"id": addon.id, "name": addon.name, "app": app},
+        "app": app,
+        "namespace": None,
+        "log_input_url": None,
+        "web_url": f"{base_url}/apps/{addon.app_name}/{SERVICE}",
+        "created_at": iso(addon.created_at),
+        "updated_at": iso(addon.updated_at),
     }
 
 
@@ -135,6 +151,41 @@ async def destroy_addon(request: Request) -> Response:
     return respond({**rendered, "state": "deprovisioned"})
 
 
+async def list_attachments(request: Request) -> Response:
+    _, app = await app_for(request, Need.READ)
+    found = await sync(platform(request).metrics.addons.list, app)
+    return respond([render_attachment(a, _base_url(request)) for a in found])
+
+
+async def list_all_attachments(request: Request) -> Response:
+    """Attachments of every app the caller can see (the Heroku CLI's ``addons`` asks)."""
+    who = await principal(request)
+    plat = platform(request)
+    apps = await sync(plat.apps.list_for, who.user)
+    if who.app_id is not None:
+        apps = [a for a in apps if a.id == who.app_id]
+    found = await sync(plat.metrics.addons.of_apps, [a.id for a in apps])
+    return respond([render_attachment(a, _base_url(request)) for a in found])
+
+
+async def resolve_addon(request: Request) -> Response:
+    """``POST /actions/addons/resolve`` as the Heroku CLI uses it: ``{"addon", "app"}``."""
+    body = await json_body(request)
+    ref = body.get("addon") if isinstance(body, dict) else None
+    if not isinstance(ref, str) or not ref:
+        raise Invalid("addon is required: an add-on name, id or service name")
+    who = await principal(request)
+    plat = platform(request)
+    app_ref = body.get("app")
+    if isinstance(app_ref, str) and app_ref:
+        app = await sync(plat.apps.for_principal, who, app_ref, Need.READ)
+        found = await sync(plat.metrics.addons.get, app, ref)
+    else:
+        found = await sync(plat.metrics.addons.find, ref)
+        await sync(plat.apps.for_principal, who, found.app_id, Need.READ)
+    return respond([render_addon(found, _base_url(request))])
+
+
 async def get_service(request: Request) -> Response:
     if request.path_params["service"] != SERVICE:
         raise NotFound(f"Couldn't find that add-on service: {request.path_params['service']}")
@@ -175,6 +226,9 @@ routes = [
     Route("/apps/{app}/addons/{addon}", get_addon, methods=["GET"]),
     Route("/apps/{app}/addons/{addon}", update_addon, methods=["PATCH"]),
     Route("/apps/{app}/addons/{addon}", destroy_addon, methods=["DELETE"]),
+    Route("/apps/{app}/addon-attachments", list_attachments, methods=["GET"]),
+    Route("/addon-attachments", list_all_attachments, methods=["GET"]),
+    Route("/actions/addons/resolve", resolve_addon, methods=["POST"]),
     Route("/addon-services/{service}", get_service, methods=["GET"]),
     Route("/addon-services/{service}/plans", list_plans, methods=["GET"]),
     Route(f"/apps/{{app}}/{SERVICE}/dynos", list_runs, methods=["GET"]),
