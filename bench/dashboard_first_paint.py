@@ -40,6 +40,7 @@ from runoff.metrics import PLOTS
 from runoff.platform import Platform
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
+from runoff.store.schema import metrics_peaks
 from runoff.web.app import create_app
 from runoff.web.dashboard.session import COOKIE, SessionStore
 
@@ -188,6 +189,8 @@ def run(database_url: str, runs: int, loads: int, reuse: Path | None) -> None:
         app_name, now_text = reuse.read_text().split()
         now = int(now_text)
         print(f"reusing the runs of {app_name}")
+        with engine.begin() as conn:  # "cold" means no concurrency peak kept yet
+            conn.execute(metrics_peaks.delete())
     else:
         started = time.perf_counter()
         app_name, now = generate(engine, runs=runs)
