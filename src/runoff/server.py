@@ -48,9 +48,18 @@ def main(host: str | None = None, port: int | None = None) -> int:
     )
     server = _server_class()(config)
     print(f"runoff: listening on http://{settings.host}:{settings.port}", flush=True)
+    _print_dashboard(settings)
     _print_rendezvous(platform)
     asyncio.run(server.serve())
     return 0
+
+
+def _print_dashboard(settings: Settings) -> None:
+    from runoff.web.dashboard.render import missing_assets
+
+    print(f"runoff: dashboard at {settings.base_url}/dashboard (log in with a token)", flush=True)
+    if problem := missing_assets():
+        print(f"runoff: warning: {problem}", file=sys.stderr, flush=True)
 
 
 def _print_rendezvous(platform: Platform) -> None:

@@ -125,3 +125,20 @@ class MetricsStore:
             Sample(**{k: v for k, v in row._mapping.items() if k in fields})
             for row in reversed(rows)
         ]
+
+    def app_series(self, app_id: str, since: int, limit: int = 100_000) -> list[Sample]:
+        """Every sample of the app's dynos from ``since`` on, oldest first (the newest
+        ``limit``): the series to compare its dynos' memory."""
+        query = (
+            select(dyno_metrics)
+            .where(dyno_metrics.c.app_id == app_id, dyno_metrics.c.at >= since)
+            .order_by(dyno_metrics.c.at.desc(), dyno_metrics.c.id.desc())
+            .limit(limit)
+        )
+        fields = Sample.__dataclass_fields__
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Sample(**{k: v for k, v in row._mapping.items() if k in fields})
+            for row in reversed(rows)
+        ]

@@ -602,3 +602,24 @@ team_apps = Table(
     Column("team_id", String(36), ForeignKey("teams.id"), nullable=False),
 )
 Index("ix_team_apps_team", team_apps.c.team_id)
+
+# Dashboard sign-in sessions (runoff.web.dashboard) ----------------------------------------------
+# The cookie holds a random secret; only its hash is stored. A session acts with the token it
+# was opened with: revoking that token (deleting its authorization) ends the session too.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    _id(),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column(
+        "authorization_id",
+        String(36),
+        ForeignKey("authorizations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("expires_at", Micros, nullable=False),
+)
+Index("ix_dashboard_sessions_expires", dashboard_sessions.c.expires_at)
+Index("ix_dashboard_sessions_authorization", dashboard_sessions.c.authorization_id)

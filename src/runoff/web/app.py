@@ -26,6 +26,7 @@ from runoff.web import (
     api_runtime,
     api_scheduler,
     api_teams,
+    dashboard,
 )
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *api_monitors.routes,  # before api_metrics: its /one-off-metrics/{plot} is a catch-all
             *api_metrics.routes,
             *api_teams.routes,
+            *dashboard.routes,  # pages at /dashboard/... and the add-on's web_url
         ],
         exception_handlers={
             RunoffError: _runoff_error,
