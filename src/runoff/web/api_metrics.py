@@ -9,11 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from runoff.alerts import redact
+from runoff.alerts.redact import Redactor
+from runoff.apps.model import App
 from runoff.auth.scopes import Need
 from runoff.clock import iso
 from runoff.errors import Invalid, NotFound
 from runoff.metrics import PLANS, PLOTS, SERVICE, Addon, Plan, Run, plan_named
 from runoff.metrics.plans import DEFAULT_PLAN, HUMAN_NAME
+from runoff.platform import Platform
 from runoff.web.common import app_for, json_body, platform, principal, respond, sync
 
 SERVICE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"runoff:addon-service:{SERVICE}"))
@@ -76,10 +80,10 @@ def render_attachment(addon: Addon, base_url: str) -> dict[str, Any]:
     }
 
 
-def render_run(run: Run) -> dict[str, Any]:
+def render_run(run: Run, clean: Redactor) -> dict[str, Any]:
     return {
         "name": run.name,
-        "command": run.command,
+        "command": clean(run.command),
         "type": run.type,
         "size": run.size,
         "state": run.state.value,
@@ -203,9 +207,15 @@ async def list_runs(request: Request) -> Response:
     limit_text = request.query_params.get("limit", "200")
     if not limit_text.isdigit():
         raise Invalid("limit must be a whole number from 1 to 1000")
-    metrics = platform(request).metrics
-    found = await sync(metrics.runs, app, request.query_params.get("filter"), int(limit_text))
-    return respond([render_run(run) for run in found])
+    plat = platform(request)
+    found = await sync(plat.metrics.runs, app, request.query_params.get("filter"), int(limit_text))
+    clean = await sync(_redactor, plat, app)  # commands leave runoff without config values
+    return respond([render_run(run, clean) for run in found])
+
+
+def _redactor(plat: Platform, app: App) -> Redactor:
+    with plat.engine.connect() as conn:
+        return redact.for_app(conn, app.id)
 
 
 async def get_plot(request: Request) -> Response:
