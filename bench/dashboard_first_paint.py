@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 import uvicorn
 
 from bench.common import free_port, percentile
-from bench.metrics_data import generate
+from bench.metrics_data import generated_or_reused
 from runoff.apps.service import AppService
 from runoff.auth.service import AuthService
 from runoff.clock import FakeClock
@@ -40,7 +40,6 @@ from runoff.metrics import PLOTS
 from runoff.platform import Platform
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
-from runoff.store.schema import metrics_peaks
 from runoff.web.app import create_app
 from runoff.web.dashboard.session import COOKIE, SessionStore
 
@@ -185,18 +184,7 @@ def measure(server: InProcessServer, app: str, token: str, secret: str, loads: i
 def run(database_url: str, runs: int, loads: int, reuse: Path | None) -> None:
     engine = make_engine(database_url)
     migrate(engine)
-    if reuse is not None and reuse.exists():
-        app_name, now_text = reuse.read_text().split()
-        now = int(now_text)
-        print(f"reusing the runs of {app_name}")
-        with engine.begin() as conn:  # "cold" means no concurrency peak kept yet
-            conn.execute(metrics_peaks.delete())
-    else:
-        started = time.perf_counter()
-        app_name, now = generate(engine, runs=runs)
-        print(f"generated {runs} runs in {time.perf_counter() - started:.0f} s")
-        if reuse is not None:
-            reuse.write_text(f"{app_name} {now}")
+    app_name, now = generated_or_reused(engine, runs, reuse)
     clock = FakeClock(now)
     app = AppService(engine, clock).get(app_name)
     auth = AuthService(engine, clock)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -26,7 +28,13 @@ from runoff.metrics import rollups as rollup_code
 from runoff.metrics.prune import analyze
 from runoff.metrics.store import series_key
 from runoff.store.rows import new_id
-from runoff.store.schema import metrics_events, metrics_rollups, metrics_runs, metrics_series
+from runoff.store.schema import (
+    metrics_events,
+    metrics_peaks,
+    metrics_rollups,
+    metrics_runs,
+    metrics_series,
+)
 
 # command, type, size, median seconds, share of arrivals (or cadence in minutes for scheduler)
 JOBS: list[tuple[str, str, str, float, float]] = [
@@ -174,3 +182,22 @@ def _insert(
     for offset in range(0, len(rows), chunk):
         with engine.begin() as conn:
             conn.execute(table.insert(), rows[offset : offset + chunk])  # type: ignore[attr-defined]
+
+
+def generated_or_reused(engine: Engine, runs: int, reuse: Path | None) -> tuple[str, int]:
+    """The (app name, "now") of the data set: generated, or the one ``reuse`` names.
+
+    A reused database starts "cold" as a generated one would: without kept concurrency peaks.
+    """
+    if reuse is not None and reuse.exists():
+        app_name, now_text = reuse.read_text().split()
+        print(f"reusing the runs of {app_name}")
+        with engine.begin() as conn:
+            conn.execute(metrics_peaks.delete())
+        return app_name, int(now_text)
+    started = time.perf_counter()
+    app_name, now = generate(engine, runs=runs)
+    print(f"generated {runs} runs in {time.perf_counter() - started:.0f} s")
+    if reuse is not None:
+        reuse.write_text(f"{app_name} {now}")
+    return app_name, now

@@ -25,14 +25,14 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from bench.common import percentile
-from bench.metrics_data import generate
+from bench.metrics_data import generated_or_reused
 from runoff.apps.service import AppService
 from runoff.clock import FakeClock
 from runoff.metrics import PLOTS, RANGES, MetricsService, Range, range_named, selection
 from runoff.metrics.plots import Window
 from runoff.query import parse
 from runoff.store.db import make_engine, migrate
-from runoff.store.schema import metrics_events, metrics_peaks, metrics_runs
+from runoff.store.schema import metrics_events, metrics_runs
 
 FILTERS = {
     "none": "",
@@ -96,18 +96,7 @@ def run(
     engine: Engine, runs: int, repeat: int, naive_ranges: set[str], reuse: Path | None = None
 ) -> None:
     """Generate the data (or reuse what ``reuse`` names), then measure."""
-    if reuse is not None and reuse.exists():
-        app_name, now_text = reuse.read_text().split()
-        now = int(now_text)
-        print(f"reusing the runs of {app_name}")
-        with engine.begin() as conn:  # "cold" means no concurrency peak kept yet
-            conn.execute(metrics_peaks.delete())
-    else:
-        started = time.perf_counter()
-        app_name, now = generate(engine, runs=runs)
-        print(f"generated {runs} runs in {time.perf_counter() - started:.0f} s")
-        if reuse is not None:
-            reuse.write_text(f"{app_name} {now}")
+    app_name, now = generated_or_reused(engine, runs, reuse)
     clock = FakeClock(now)
     metrics = MetricsService(engine, clock)
     app = AppService(engine, clock).get(app_name)
