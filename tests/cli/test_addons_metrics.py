@@ -85,7 +85,7 @@ def test_metrics_and_dynos(api: Api, real_cli: Cli) -> None:
     assert lines[1].startswith("Throughput")
     assert lines[1].endswith("1 succeeded, 1 failed, 0 timed out")
     assert any(line.startswith("Concurrency max") for line in lines)
-    failed = real_cli("metrics:dynos", "--filter=-state:succeeded").out.splitlines()
+    failed = real_cli("metrics:dynos", "--filter", "-state:succeeded").out.splitlines()
     assert failed[0].split()[:3] == ["Name", "State", "Exit"]
     assert failed[1].split()[:3] == ["run.2", "failed", "1"]
     assert len(failed) == 2

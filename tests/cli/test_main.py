@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runoff.cli.main import TOPICS, command_name, load_commands
+from runoff.cli.main import TOPICS, command_name, glue_dash_values, load_commands
 from runoff.cli.main import Cli as Parser
 from tests.cli.conftest import Cli
 from tests.cli.fakeapi import FakeApi, Reply, error_reply
@@ -122,3 +122,35 @@ def test_importing_the_cli_loads_no_server_code() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def _glued(*argv: str) -> list[str]:
+    return glue_dash_values(argv, Parser(only=command_name(argv)))
+
+
+def test_a_value_starting_with_a_dash_is_joined_to_its_option() -> None:
+    assert _glued("metrics:dynos", "--filter", "-state:succeeded", "-a", "x") == [
+        "metrics:dynos",
+        "--filter=-state:succeeded",
+        "-a",
+        "x",
+    ]
+    assert _glued("metrics", "-f", "-Hello", "--json") == ["metrics", "--filter=-Hello", "--json"]
+    assert _glued("--api-url", "http://h", "metrics", "-f", "-x") == [
+        "--api-url",
+        "http://h",
+        "metrics",
+        "--filter=-x",
+    ]
+
+
+def test_an_option_or_a_command_line_is_never_taken_as_a_value() -> None:
+    # A missing value stays a usage error rather than swallowing the next option.
+    assert _glued("metrics", "--filter", "--json") == ["metrics", "--filter", "--json"]
+    assert _glued("metrics", "--filter", "--range=3h") == ["metrics", "--filter", "--range=3h"]
+    # run's command line (after its first positional word or "--") is left alone.
+    run = ("run:detached", "-a", "x", "--", "grep", "-e", "-v")
+    assert _glued(*run) == list(run)
+    run = ("run:detached", "-a", "x", "grep", "--size", "-v")
+    assert _glued(*run) == list(run)
+    assert _glued("nosuchcommand", "-f", "-x") == ["nosuchcommand", "-f", "-x"]

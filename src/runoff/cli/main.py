@@ -107,10 +107,53 @@ def command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _value_options(parser: argparse.ArgumentParser) -> tuple[dict[str, str], set[str]]:
+    """The option strings of ``parser`` taking one value (each mapped to its long form) and
+    all of its option strings."""
+    takes_value: dict[str, str] = {}
+    every: set[str] = set()
+    for action in parser._actions:
+        every.update(action.option_strings)
+        if action.option_strings and action.nargs is None:
+            longest = max(action.option_strings, key=len)
+            takes_value.update(dict.fromkeys(action.option_strings, longest))
+    return takes_value, every
+
+
+def glue_dash_values(argv: Sequence[str], cli: Cli) -> list[str]:
+    """Join an option to a value that starts with ``-`` (``--filter -state:failed`` becomes
+    ``--filter=-state:failed``), which argparse would take for another option.
+
+    Only before the command's first positional word (``run``'s command line is left alone)
+    and never when the value is one of the command's own options or ``--``.
+    """
+    argv = list(argv)
+    name = command_name(argv)
+    parser = cli.parsers.get(name or "")
+    if parser is None:
+        return argv
+    takes_value, every = _value_options(parser)
+    index = argv.index(name) + 1 if name in argv else len(argv)
+    while index < len(argv):
+        word = argv[index]
+        if word == "--" or not word.startswith("-"):
+            break
+        if word in takes_value and index + 1 < len(argv):
+            value = argv[index + 1]
+            if value.startswith("-") and value != "--" and value.partition("=")[0] not in every:
+                argv[index : index + 2] = [f"{takes_value[word]}={value}"]
+            else:
+                index += 1
+        index += 1
+    return argv
+
+
 def main(argv: Sequence[str] | None = None, system: System | None = None) -> int:
     system = system or System.real()
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = Cli(only=command_name(argv)).parser
+    cli = Cli(only=command_name(argv))
+    parser = cli.parser
+    argv = glue_dash_values(argv, cli)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit:  # --help, --version and usage errors

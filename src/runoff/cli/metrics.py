@@ -25,8 +25,8 @@ WIDTH = 72  # sparkline characters at most; adjacent buckets are merged by their
 def _filter_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f", "--filter", default="", metavar="FILTER",
-        help='e.g. \'command:echo "Hello World!" -state:succeeded\'; write --filter=-... when '
-        "it starts with - (see docs/filter-language.md)",
+        help='e.g. \'command:echo "Hello World!" -state:succeeded\' or -state:succeeded '
+        "(see docs/filter-language.md)",
     )  # fmt: skip
 
 
