@@ -67,3 +67,13 @@ def test_other_platform_stops() -> None:
 def test_no_guidance_for_successes_or_running_runs() -> None:
     assert ids(outcome=Outcome.SUCCEEDED, exit_status=0) == []
     assert ids(outcome=None, exit_status=None) == []
+
+
+def test_a_run_running_long_gets_told_how_to_find_out_if_it_is_stuck() -> None:
+    assert ids(outcome=None, exit_status=None, running_seconds=900.0) == ["still-running"]
+    facts = RunFacts("run.7", "run", "Standard-1X", None, None, None, 3600, (), 900.0)
+    [advice] = advise(facts)
+    assert "running for 900 s" in advice.text
+    assert "runoff logs -d run.7 --tail" in advice.text
+    assert "runoff ps:stop run.7" in advice.text
+    assert "TTL of 3600 s" in advice.text

@@ -14,6 +14,7 @@ from runoff.monitors.evaluate import (
     is_monitored,
     observe_concurrency,
     observe_run,
+    observe_running,
     set_enabled,
     step,
 )
@@ -115,6 +116,18 @@ def test_execution_time_is_longer_than_the_threshold() -> None:
     assert observe_run(slow, dyno(seconds=60)) is False
     assert observe_run(slow, dyno(seconds=60.5)) is True
     assert observe_run(slow, dyno(seconds=61, exit_status=1, outcome=Outcome.FAILED)) is True
+
+
+def test_a_running_run_counts_once_past_the_threshold() -> None:
+    slow = monitor(MonitorType.COMMAND_EXECUTION_TIME, threshold=60, command=".py")
+    running = dyno(seconds=None)
+    assert not observe_running(slow, running, T0 + 60 * US_PER_SECOND)
+    assert observe_running(slow, running, T0 + 60 * US_PER_SECOND + 1)
+    assert not observe_running(slow, dyno("rake db:migrate", seconds=None), T0 + 10**9)
+    assert not observe_running(slow, dyno(seconds=None, attach=True), T0 + 10**9)
+    assert not observe_running(slow, dyno(seconds=61), T0 + 10**9)  # ended: counted at its end
+    failures = monitor(MonitorType.COMMAND_FAILURE)
+    assert not observe_running(failures, running, T0 + 10**9)
 
 
 def test_concurrency_is_at_or_above_the_threshold() -> None:

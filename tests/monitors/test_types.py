@@ -54,6 +54,46 @@ def test_execution_time_then_recovery(mapi: Api, inbox: Inbox) -> None:
     assert "RESOLVED" in resolved.subject
 
 
+def test_a_run_past_the_threshold_alerts_while_it_runs(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "stuck")
+    create_monitor(mapi, app, type="command-execution-time", threshold=1)
+    stuck = mapi.run(app, "echo waiting for a lock; sleep 60")
+    [opened] = wait_mail(inbox, 1)
+    assert f"{stuck['name']} has been running for" in opened.subject
+    assert "(threshold 1 s)" in opened.subject
+    assert "s so far (still running)" in opened.body
+    assert "waiting for a lock" in opened.body
+    assert "The run is taking longer than expected" in opened.body
+    assert f"runoff ps:stop {stuck['name']}" in opened.body
+    assert mapi.dyno(app, stuck["name"])["state"] == "up"
+    [alert] = _open_alerts(mapi, app)
+    assert alert["detail"]["dynos"][0]["state"] == "running"  # type: ignore[index]
+    # Its end does not count it again: only a run within the threshold resolves the alert.
+    mapi.post(f"/apps/{app}/dynos/{stuck['name']}/actions/stop").ok()
+    mapi.wait_ended(app, stuck["name"])
+    time.sleep(2.5)  # past a sweep
+    assert len(inbox.messages()) == 1
+    quick = mapi.run(app, "true")
+    mapi.wait_ended(app, quick["name"])
+    [_, resolved] = wait_mail(inbox, 2)
+    assert "RESOLVED" in resolved.subject
+
+
+def test_a_long_run_counts_once_for_sensitivity(mapi: Api, inbox: Inbox) -> None:
+    """Found running past the threshold, then ending past it: one time, not two."""
+    app = monitored_app(mapi, "twice")
+    create_monitor(mapi, app, type="command-execution-time", threshold=1, sensitivity=2)
+    first = mapi.run(app, "sleep 3.5")
+    mapi.wait_ended(app, first["name"])
+    time.sleep(2.5)  # past a sweep
+    assert inbox.messages() == []
+    second = mapi.run(app, "sleep 30")
+    [opened] = wait_mail(inbox, 1)
+    assert f"{second['name']} has been running for" in opened.subject
+    assert "held 2 of the last 2 times" in opened.subject
+    mapi.post(f"/apps/{app}/dynos/{second['name']}/actions/stop").ok()
+
+
 def test_command_concurrency_counts_matching_runs(mapi: Api, inbox: Inbox) -> None:
     app = monitored_app(mapi, "crowded")
     create_monitor(

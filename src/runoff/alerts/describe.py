@@ -66,10 +66,17 @@ class Describer:
     redact: Redactor
     public_url: str
 
-    def run(self, dyno: Dyno, log_lines: Sequence[LogLine] = ()) -> dict[str, Any]:
+    def run(
+        self, dyno: Dyno, log_lines: Sequence[LogLine] = (), now: int | None = None
+    ) -> dict[str, Any]:
         """A run as alerts show it, with ``log_lines`` (see ``log_excerpt``) redacted and the
-        guidance for a run that failed or timed out."""
+        guidance for a run that failed or timed out (or, given ``now``, that is still running;
+        its ``running_seconds`` then says for how long)."""
         logs = [self.redact(line.render()) for line in log_lines]
+        ended = dyno.ended_at
+        running_for = None
+        if ended is None and now is not None:
+            running_for = round((now - dyno.created_at) / US_PER_SECOND, 3)
         facts = RunFacts(
             name=dyno.name,
             type=dyno.type,
@@ -79,8 +86,8 @@ class Describer:
             stop_reason=dyno.stop_reason,
             ttl_seconds=dyno.ttl_seconds,
             log_lines=logs,
+            running_seconds=running_for,
         )
-        ended = dyno.ended_at
         return {
             "id": dyno.id,
             "name": dyno.name,
@@ -96,6 +103,7 @@ class Describer:
             "duration_seconds": None
             if ended is None
             else round((ended - dyno.created_at) / US_PER_SECOND, 3),
+            **({} if running_for is None else {"running_seconds": running_for}),
             "logs": logs,
             "guidance": [advice.as_dict() for advice in advise(facts)],
         }

@@ -3,7 +3,8 @@
 Each rule is one ``Advice`` with a stable ``id``; ``advise`` picks the ones that apply, most
 specific first: memory trouble (stop reason ``memory``, or R14/R15 in its logs), a command
 that does not exist (exit 127 or ``command not found``), another failure (exit > 0), a stop
-at the end of the TTL, a stop by a user, or another forced stop by the platform.
+at the end of the TTL, a stop by a user, or another forced stop by the platform; and, for a
+run still running past an execution-time monitor's threshold, how to tell whether it is stuck.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class RunFacts:
     stop_reason: str | None
     ttl_seconds: int
     log_lines: Sequence[str] = ()
+    running_seconds: float | None = None  # a run still running, for that long
 
 
 _MEMORY_ERROR = re.compile(r"\bR1[45]\b")
@@ -107,12 +109,27 @@ def _platform(facts: RunFacts) -> Advice:
     )
 
 
+def _still_running(facts: RunFacts, running_seconds: float) -> Advice:
+    return Advice(
+        "still-running",
+        "The run is taking longer than expected",
+        f"{facts.name} has been running for {running_seconds:.0f} s. Follow its logs "
+        f"(`runoff logs -d {facts.name} --tail`) to see whether it is still making progress; "
+        "a run that waits on a lock, a network call or input it will never get stays silent. "
+        f"If it is stuck, stop it with `runoff ps:stop {facts.name}`; otherwise its TTL of "
+        f"{facts.ttl_seconds} s stops it.",
+    )
+
+
 def _says(facts: RunFacts, needle: str) -> bool:
     return any(needle in line for line in facts.log_lines)
 
 
 def advise(facts: RunFacts) -> list[Advice]:
-    """The advice for a run that failed or timed out (none for a success or a running run)."""
+    """The advice for a run that failed or timed out, or is still running (given how long);
+    none for a success."""
+    if facts.outcome is None and facts.running_seconds is not None:
+        return [_still_running(facts, facts.running_seconds)]
     if facts.outcome not in (Outcome.FAILED, Outcome.TIMED_OUT):
         return []
     found: list[Advice] = []

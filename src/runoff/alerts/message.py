@@ -52,6 +52,8 @@ def _dyno_lines(dyno: Mapping[str, Any]) -> list[str]:
     ]
     if duration is not None:
         lines.append(f"  Duration:    {duration:.1f} s (ended {dyno['ended_at']})")
+    elif dyno.get("running_seconds") is not None:
+        lines.append(f"  Duration:    {dyno['running_seconds']:.1f} s so far (still running)")
     if dyno.get("logs"):
         lines += ["  Last log lines:"] + [f"    {line}" for line in dyno["logs"]]
     return lines

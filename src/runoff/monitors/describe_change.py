@@ -25,24 +25,28 @@ class Change(Enum):
     ENDED = "ended"
 
 
-def _run_reason(monitor: Monitor, dyno: Dyno) -> str:
+def _run_reason(monitor: Monitor, dyno: Dyno, now: int) -> str:
     kind = monitor.type
     if kind is MonitorType.COMMAND_FAILURE:
         return f"{dyno.name} exited with status {dyno.exit_status}"
     if kind is MonitorType.COMMAND_TIMEOUT:
         return f"{dyno.name} was forced to exit ({dyno.stop_reason or 'timed out'})"
-    took = (duration_us(dyno) or 0) / US_PER_SECOND
-    return f"{dyno.name} ran for {took:.1f} s (threshold {monitor.rules.threshold} s)"
+    limit = f"(threshold {monitor.rules.threshold} s)"
+    took = duration_us(dyno)
+    if took is None:
+        running = (now - dyno.created_at) / US_PER_SECOND
+        return f"{dyno.name} has been running for {running:.1f} s {limit}"
+    return f"{dyno.name} ran for {took / US_PER_SECOND:.1f} s {limit}"
 
 
-def reason(monitor: Monitor, kind: FlipKind, dyno: Dyno, running: int | None) -> str:
+def reason(monitor: Monitor, kind: FlipKind, dyno: Dyno, running: int | None, now: int) -> str:
     """One sentence saying why ``monitor`` flipped."""
     rules = monitor.rules
     if running is not None:
         what = "matching runs" if monitor.type is MonitorType.COMMAND_CONCURRENCY else "runs"
         text = f"{running} {what} at once (threshold {rules.threshold})"
     else:
-        text = _run_reason(monitor, dyno)
+        text = _run_reason(monitor, dyno, now)
     if kind is FlipKind.OPENED and rules.sensitivity > 1:
         text += f"; the condition held {rules.sensitivity} of the last {rules.span} times"
     if kind is FlipKind.RESOLVED:
@@ -74,7 +78,7 @@ class ChangeDescriber:
         redactor = redact.for_app(conn, dyno.app_id, [d.release_id for d in shown])
         describer = Describer(redactor, self._public_url)
         app_name = conn.execute(select(apps.c.name).where(apps.c.id == dyno.app_id)).scalar_one()
-        runs = [describer.run(d, log_lines if d.id == dyno.id else ()) for d in shown]
+        runs = [describer.run(d, log_lines if d.id == dyno.id else (), now) for d in shown]
         return describer.flip(
             app_name=app_name,
             monitor=monitor,
@@ -82,5 +86,5 @@ class ChangeDescriber:
             at=now,
             runs=runs,
             running=running,
-            reason=redactor(reason(monitor, result.flip, dyno, running)),
+            reason=redactor(reason(monitor, result.flip, dyno, running, now)),
         )

@@ -7,6 +7,12 @@ already marked (by this server or another) is skipped, so it counts once even wi
 servers or a replay, and a crash before commit leaves it unmarked. A sweep every
 ``SWEEP_SECONDS`` evaluates recorded changes of the last ``SWEEP_WINDOW_SECONDS`` that no
 server marked (published by another server that died, or missed while this one was down).
+
+An execution-time monitor counts each matching run once, as soon as its outcome is known:
+when the sweep finds it still running past the threshold (the condition holds, and a stuck
+run alerts while it is stuck), or when it ends (it holds if it ran too long and was not found
+running so). A ``monitor_runs`` row per (monitor, run), inserted by whichever comes first,
+makes the count exactly once.
 """
 
 from __future__ import annotations
@@ -36,11 +42,19 @@ from runoff.monitors.evaluate import (
     is_monitored,
     observe_concurrency,
     observe_run,
+    observe_running,
     step,
 )
-from runoff.monitors.model import Monitor
+from runoff.monitors.model import Monitor, MonitorType
 from runoff.monitors.store import StaleMonitor
-from runoff.store.schema import addons, metrics_runs, monitor_marks, monitors
+from runoff.store.schema import (
+    addons,
+    dynos,
+    metrics_runs,
+    monitor_marks,
+    monitor_runs,
+    monitors,
+)
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
@@ -55,6 +69,14 @@ def _mark(conn: Connection, row: dict[str, Any]) -> bool:
     # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
     insert = dialect.insert(monitor_marks).values(**row).on_conflict_do_nothing()
     return conn.execute(insert.returning(monitor_marks.c.dyno_id)).first() is not None
+
+
+def _count_run(conn: Connection, monitor: Monitor, addon_id: str, dyno: Dyno, at: int) -> bool:
+    """Record that execution-time ``monitor`` counted ``dyno``; False if it already had."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    row = {"monitor_id": monitor.id, "dyno_id": dyno.id, "addon_id": addon_id, "at": at}
+    insert = dialect.insert(monitor_runs).values(**row).on_conflict_do_nothing()
+    return conn.execute(insert.returning(monitor_runs.c.dyno_id)).first() is not None
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,7 @@ class MonitorEngine:
                 if time.monotonic() - self._last_sweep >= SWEEP_SECONDS:
                     self._last_sweep = time.monotonic()
                     self.sweep()
+                    self.overruns()
             except Exception:
                 log.exception("monitor evaluation failed; the sweep will retry it")
 
@@ -186,6 +209,13 @@ class MonitorEngine:
             count = None
             if change is Change.ENDED and monitor.type.counts_runs:
                 holds = observe_run(monitor, dyno)
+                timed = monitor.type is MonitorType.COMMAND_EXECUTION_TIME
+                if (
+                    timed
+                    and holds is not None
+                    and not _count_run(conn, monitor, seen.addon_id, dyno, at)
+                ):
+                    continue  # counted while it ran past the threshold
             elif not monitor.type.counts_runs and counts_change(monitor, dyno):
                 subjects = [d for d in seen.running if counts_change(monitor, d)]
                 count = len(subjects)
@@ -215,6 +245,74 @@ class MonitorEngine:
             )
         store.apply_step(conn, monitor, seen.addon_id, result, now, detail)
         return 1 if result.flip is not None and result.flip.notified else 0
+
+    # runs past an execution-time threshold -------------------------------------------------
+    def overruns(self) -> int:
+        """Count, once per monitor, each running run that is past the threshold of an
+        execution-time monitor; returns how many it found not counted yet."""
+        now = self._clock.now_us()
+        query = (
+            select(
+                monitors, addons.c.app_id.label("addon_app_id"), addons.c.created_at.label("since")
+            )
+            .join(addons, addons.c.id == monitors.c.addon_id)
+            .where(
+                monitors.c.type == MonitorType.COMMAND_EXECUTION_TIME.value,
+                monitors.c.state != "disabled",
+            )
+        )
+        with self._engine.connect() as conn:
+            watching = [
+                (store.from_row(row), row.addon_id, row.addon_app_id, row.since)
+                for row in conn.execute(query)
+            ]
+            counted = {
+                (row.monitor_id, row.dyno_id)
+                for row in conn.execute(
+                    select(monitor_runs.c.monitor_id, monitor_runs.c.dyno_id)
+                    .join(dynos, dynos.c.id == monitor_runs.c.dyno_id)
+                    .where(dynos.c.ended_at.is_(None))
+                )
+            }
+        made = found = 0
+        running: dict[str, list[Dyno]] = {}
+        for monitor, addon_id, app_id, since in watching:
+            if app_id not in running:
+                running[app_id] = self._dynos.running(app_id)
+            for dyno in running[app_id]:
+                if (
+                    (monitor.id, dyno.id) in counted
+                    or dyno.created_at < since  # before the add-on: not recorded
+                    or not observe_running(monitor, dyno, now)
+                ):
+                    continue
+                found += 1
+                made += self._overran(monitor.id, addon_id, dyno)
+        if made:
+            self._on_flip()
+        return found
+
+    def _overran(self, monitor_id: str, addon_id: str, dyno: Dyno) -> int:
+        """Count ``dyno``, still running past the threshold, for the monitor (once); the
+        monitor is read again in the transaction, as it may have changed since."""
+        seen = Seen(dyno, Change.STARTED, addon_id, [], log_excerpt(self._logs, dyno))
+        for _ in range(RETRIES):
+            try:
+                with self._engine.begin() as conn:
+                    monitor = next(
+                        (m for m in store.active(conn, addon_id) if m.id == monitor_id), None
+                    )
+                    now = self._clock.now_us()
+                    if (
+                        monitor is None
+                        or not observe_running(monitor, dyno, now)
+                        or not _count_run(conn, monitor, addon_id, dyno, now)
+                    ):
+                        return 0
+                    return self._apply(conn, monitor, seen, True, [dyno], None)
+            except StaleMonitor:
+                continue
+        raise StaleMonitor(f"gave up counting {dyno.id} for {monitor_id} after {RETRIES} conflicts")
 
     # catching up -----------------------------------------------------------------------------
     def sweep(self) -> int:

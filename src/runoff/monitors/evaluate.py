@@ -53,6 +53,17 @@ def observe_run(monitor: Monitor, dyno: Dyno) -> bool | None:
     return took is not None and took > monitor.rules.threshold * US_PER_SECOND
 
 
+def observe_running(monitor: Monitor, dyno: Dyno, now_us: int) -> bool:
+    """Whether the still running ``dyno`` is past execution-time ``monitor``'s threshold at
+    ``now_us`` (and matches its filters): the time it counts, with the condition held."""
+    if monitor.type is not MonitorType.COMMAND_EXECUTION_TIME or dyno.ended_at is not None:
+        return False
+    if not is_monitored(dyno) or not monitor.filters.accepts(dyno.command, dyno.type, dyno.size):
+        return False
+    assert monitor.rules.threshold is not None
+    return now_us - dyno.created_at > monitor.rules.threshold * US_PER_SECOND
+
+
 def counts_change(monitor: Monitor, dyno: Dyno) -> bool:
     """Whether a run of ``dyno`` starting or ending is a concurrency change for ``monitor``."""
     if monitor.type is MonitorType.TOTAL_CONCURRENCY:

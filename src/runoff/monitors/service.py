@@ -21,7 +21,14 @@ from runoff.monitors.evaluate import Step, set_enabled
 from runoff.monitors.model import Monitor, MonitorState, Progress
 from runoff.monitors.spec import parse_create, parse_update
 from runoff.monitors.store import StaleMonitor
-from runoff.store.schema import addons, alert_deliveries, alert_flips, alerts, monitors
+from runoff.store.schema import (
+    addons,
+    alert_deliveries,
+    alert_flips,
+    alerts,
+    monitor_runs,
+    monitors,
+)
 
 RETRIES = 10
 
@@ -119,5 +126,6 @@ class MonitorService:
             conn.execute(delete(alert_deliveries).where(alert_deliveries.c.flip_id.in_(flips)))
             conn.execute(delete(alert_flips).where(alert_flips.c.monitor_id == monitor.id))
             conn.execute(delete(alerts).where(alerts.c.monitor_id == monitor.id))
+            conn.execute(delete(monitor_runs).where(monitor_runs.c.monitor_id == monitor.id))
             conn.execute(delete(monitors).where(monitors.c.id == monitor.id))
         return monitor

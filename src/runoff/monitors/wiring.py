@@ -28,6 +28,7 @@ from runoff.store.schema import (
     alert_webhooks,
     alerts,
     monitor_marks,
+    monitor_runs,
     monitors,
 )
 
@@ -37,6 +38,7 @@ ADDON_TABLES = (
     alert_flips,
     alerts,
     monitor_marks,
+    monitor_runs,
     alert_webhooks,
     alert_emails,
     monitors,

@@ -574,6 +574,20 @@ monitor_marks = Table(
 )
 Index("ix_monitor_marks_at", monitor_marks.c.at)
 
+# Runs an execution-time monitor has counted: once, when found running past its threshold or
+# when it ended, whichever was first (runoff.monitors.engine).
+monitor_runs = Table(
+    "monitor_runs",
+    metadata,
+    Column("monitor_id", String(36), ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("dyno_id", String(36), ForeignKey("dynos.id", ondelete="CASCADE"), nullable=False),
+    _addon_id(),
+    Column("at", Micros, nullable=False),
+    PrimaryKeyConstraint("monitor_id", "dyno_id", name="pk_monitor_runs"),
+)
+Index("ix_monitor_runs_at", monitor_runs.c.at)
+Index("ix_monitor_runs_dyno", monitor_runs.c.dyno_id)
+
 # Teams (runoff.teams) -----------------------------------------------------------------------------
 
 teams = Table(
