@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from runoff.clock import US_PER_SECOND
 from runoff.metrics import sketch
@@ -99,20 +99,6 @@ def contributions(runs: Iterable[EndedRun], now_us: int) -> dict[Key, Cell]:
     return cells
 
 
-def _key_filter(keys: list[Key]) -> Any:
-    return or_(
-        *(
-            and_(
-                metrics_rollups.c.resolution == r,
-                metrics_rollups.c.bucket == b,
-                metrics_rollups.c.series_id == s,
-                metrics_rollups.c.state == st,
-            )
-            for r, b, s, st in keys
-        )
-    )
-
-
 def _values(addon_id: str, key: Key, cell: Cell) -> dict[str, Any]:
     resolution, bucket, series_id, state = key
     return {
@@ -130,33 +116,67 @@ def _values(addon_id: str, key: Key, cell: Cell) -> dict[str, Any]:
     }
 
 
-def apply(conn: Connection, addon_id: str, cells: dict[Key, Cell], chunk: int = 200) -> None:
-    """Merge ``cells`` into the stored rollups of ``addon_id`` (read, merge, write back)."""
-    keys = list(cells)
-    for offset in range(0, len(keys), chunk):
-        part = keys[offset : offset + chunk]
-        query = (
-            select(metrics_rollups)
-            .where(metrics_rollups.c.addon_id == addon_id, _key_filter(part))
-            .with_for_update()
+_KEY_COLUMNS = ("addon_id", "resolution", "bucket", "series_id", "state")
+_VALUE_COLUMNS = ("count", "sum_us", "min_us", "max_us", "sketch", "busy_us")
+# One UPDATE statement for every merged cell (executemany): keyed by the primary key.
+_MERGE = (
+    update(metrics_rollups)
+    .where(
+        metrics_rollups.c.addon_id == bindparam("k_addon_id"),
+        metrics_rollups.c.resolution == bindparam("k_resolution"),
+        metrics_rollups.c.bucket == bindparam("k_bucket"),
+        metrics_rollups.c.series_id == bindparam("k_series_id"),
+        metrics_rollups.c.state == bindparam("k_state"),
+    )
+    .values(
+        count=bindparam("v_count"),
+        sum_us=bindparam("v_sum_us"),
+        min_us=bindparam("v_min_us"),
+        max_us=bindparam("v_max_us"),
+        sketch=bindparam("v_sketch"),
+        busy_us=bindparam("v_busy_us"),
+    )
+)
+
+
+def apply(conn: Connection, addon_id: str, cells: dict[Key, Cell]) -> None:
+    """Merge ``cells`` into the stored rollups of ``addon_id`` (read, merge, write back).
+
+    One locking read of the cells' resolutions, buckets and series (a superset of their
+    keys, in a statement of one shape, so it is compiled once), then one executemany UPDATE
+    for the merged cells and one INSERT for the new ones.
+    """
+    if not cells:
+        return
+    query = (
+        select(metrics_rollups)
+        .where(
+            metrics_rollups.c.addon_id == addon_id,
+            metrics_rollups.c.resolution.in_(sorted({key[0] for key in cells})),
+            metrics_rollups.c.bucket.in_(sorted({key[1] for key in cells})),
+            metrics_rollups.c.series_id.in_(sorted({key[2] for key in cells})),
         )
-        existing = {
-            (r.resolution, r.bucket, r.series_id, r.state): Cell.from_row(r)
-            for r in conn.execute(query)
-        }
-        inserts = []
-        for key in part:
-            if key in existing:
-                merged = existing[key]
-                merged.merge(cells[key])
-                values = _values(addon_id, key, merged)
-                conn.execute(
-                    update(metrics_rollups)
-                    .where(metrics_rollups.c.addon_id == addon_id, _key_filter([key]))
-                    .values({k: values[k] for k in ("count", "sum_us", "min_us", "max_us")})
-                    .values(sketch=values["sketch"], busy_us=values["busy_us"])
-                )
-            else:
-                inserts.append(_values(addon_id, key, cells[key]))
-        if inserts:
-            conn.execute(metrics_rollups.insert(), inserts)
+        .with_for_update()
+    )
+    existing = {}
+    for row in conn.execute(query):
+        key = (row.resolution, row.bucket, row.series_id, row.state)
+        if key in cells:
+            existing[key] = Cell.from_row(row)
+    merged: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    for key, cell in cells.items():
+        stored = existing.get(key)
+        if stored is None:
+            inserts.append(_values(addon_id, key, cell))
+            continue
+        stored.merge(cell)
+        values = _values(addon_id, key, stored)
+        merged.append(
+            {f"k_{name}": values[name] for name in _KEY_COLUMNS}
+            | {f"v_{name}": values[name] for name in _VALUE_COLUMNS}
+        )
+    if merged:
+        conn.execute(_MERGE, merged)
+    if inserts:
+        conn.execute(metrics_rollups.insert(), inserts)

@@ -109,14 +109,26 @@ class MonitorEngine:
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._last_sweep = 0.0
+        self._watched: frozenset[str] = frozenset()  # add-ons with enabled monitors
 
     # input -----------------------------------------------------------------------------------
     def on_run_change(self, change: RunChange) -> None:
-        """A metrics recorder subscriber: queue the change (quick; runs in its thread)."""
-        self._queue.put((change.run.dyno_id, change.change.value))
+        """A metrics recorder subscriber: queue the change (quick; runs in its thread) if an
+        enabled monitor watches its add-on."""
+        if change.run.addon_id in self._watched:
+            self._queue.put((change.run.dyno_id, change.change.value))
+
+    def refresh_watched(self) -> None:
+        """Read which add-ons have enabled monitors: called when a monitor changes here, and
+        at every sweep (for changes made by other servers; the sweep evaluates what was
+        skipped meanwhile)."""
+        query = select(monitors.c.addon_id).where(monitors.c.state != "disabled").distinct()
+        with self._engine.connect() as conn:
+            self._watched = frozenset(conn.execute(query).scalars())
 
     # the thread ------------------------------------------------------------------------------
     def start(self) -> None:
+        self.refresh_watched()
         self._thread = threading.Thread(target=self._loop, name="monitors", daemon=True)
         self._thread.start()
 
@@ -140,6 +152,7 @@ class MonitorEngine:
                     self.evaluate(*item)
                 if time.monotonic() - self._last_sweep >= SWEEP_SECONDS:
                     self._last_sweep = time.monotonic()
+                    self.refresh_watched()
                     self.sweep()
                     self.overruns()
             except Exception:

@@ -41,12 +41,16 @@ class MonitorService:
         addons: AddonService,
         public_url: str,
         on_flip: Callable[[], None],
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
+        """``on_flip`` is called after a change that made a flip to send; ``on_change``
+        after any monitor was created, changed or deleted."""
         self._engine = engine
         self._clock = clock
         self._addons = addons
         self._public_url = public_url
         self._on_flip = on_flip
+        self._on_change = on_change
 
     def list(self, app: App) -> list[Monitor]:
         addon = self._addons.require(app)
@@ -67,7 +71,9 @@ class MonitorService:
             conn.execute(select(addons.c.id).where(addons.c.id == addon.id).with_for_update())
             plan.check_monitors(store.count(conn, addon.id))
             monitor_id = store.insert(conn, addon.id, app.id, spec, self._clock.now_us())
-            return store.load(conn, addon.id, monitor_id)
+            created = store.load(conn, addon.id, monitor_id)
+        self._on_change()
+        return created
 
     def update(self, app: App, ref: str, body: object) -> Monitor:
         """Change a monitor's settings. A change of rules or filters starts its counting
@@ -92,6 +98,7 @@ class MonitorService:
                     updated = store.load(conn, addon.id, current.id)
             except StaleMonitor:
                 continue
+            self._on_change()
             if flip is not None:
                 self._on_flip()
             return updated
@@ -128,4 +135,5 @@ class MonitorService:
             conn.execute(delete(alerts).where(alerts.c.monitor_id == monitor.id))
             conn.execute(delete(monitor_runs).where(monitor_runs.c.monitor_id == monitor.id))
             conn.execute(delete(monitors).where(monitors.c.id == monitor.id))
+        self._on_change()
         return monitor

@@ -69,7 +69,12 @@ class Monitoring:
         describer = ChangeDescriber(settings.base_url)
         self.engine = MonitorEngine(engine, clock, dynos, logs, describer, self.sender.wake)
         self.monitors = MonitorService(
-            engine, clock, metrics.addons, settings.base_url, self.sender.wake
+            engine,
+            clock,
+            metrics.addons,
+            settings.base_url,
+            self.sender.wake,
+            on_change=self.engine.refresh_watched,
         )
         self.alerts = AlertService(engine, clock, metrics.addons, dynos, logs)
         metrics.recorder.subscribe(self.engine.on_run_change)
