@@ -7,11 +7,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from runoff.clock import Clock
 from tests.support.api import Api
 from tests.support.databases import fresh_database_url
 from tests.support.live import ADMIN_TOKEN, LiveServer, test_settings
+
+# Tests never assert on wall-clock time: no per-example deadline (the suite runs its SQLite
+# and PostgreSQL halves side by side on two cores, where one example may take a while).
+settings.register_profile("runoff", deadline=None)
+settings.load_profile("runoff")
 
 
 @pytest.fixture

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
+from runoff.clock import FakeClock
 from tests.monitors.conftest import METRICS, create_monitor, monitored_app, wait_mail
 from tests.support.api import Api, wait_for
+from tests.support.live import ADMIN_TOKEN, LiveServer
 from tests.support.smtp import Inbox
 
 
@@ -172,3 +175,34 @@ def test_missing_command_and_memory_guidance(mapi: Api, inbox: Inbox) -> None:
     shown = mapi.get(f"{METRICS.format(app=app)}/dynos/{memory['name']}").ok()
     assert [g["id"] for g in shown["guidance"]] == ["memory", "application-error"]
     assert "bigger size" in shown["guidance"][0]["text"]
+
+
+def test_reminders_are_sent_while_an_alert_stays_open(
+    server_factory: Callable[..., LiveServer], inbox: Inbox
+) -> None:
+    clock = FakeClock()
+    api = Api(server_factory(clock, smtp_url=inbox.url, alert_retry_seconds=0.2).url, ADMIN_TOKEN)
+    app = monitored_app(api, "nagging")
+    create_monitor(api, app, type="command-failure", reminder_minutes=1)
+
+    def fail() -> None:
+        api.wait_ended(app, api.run(app, "exit 1")["name"])
+
+    fail()
+    [opened] = wait_mail(inbox, 1)
+    assert "ALERT" in opened.subject
+    fail()  # still failing, less than a minute after the last message: nothing
+    time.sleep(1.0)
+    assert len(inbox.messages()) == 1
+    clock.advance(61)
+    fail()
+    [_, reminder] = wait_mail(inbox, 2)
+    assert "STILL ALERTING" in reminder.subject
+    fail()  # the reminder was just sent: nothing
+    time.sleep(1.0)
+    assert len(inbox.messages()) == 2
+    api.wait_ended(app, api.run(app, "true")["name"])
+    [*_, resolved] = wait_mail(inbox, 3)
+    assert "RESOLVED" in resolved.subject
+    [alert] = api.get(f"{METRICS.format(app=app)}/alerts").ok()
+    assert alert["status"] == "resolved"
