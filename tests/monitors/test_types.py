@@ -17,6 +17,13 @@ def _open_alerts(api: Api, app: str) -> list[dict[str, object]]:
     return found
 
 
+def _a_quick_run_resolves(api: Api, app: str, inbox: Inbox, mails: int) -> None:
+    """A run that exits 0 at once resolves the open alert: the ``mails``-th e-mail says so."""
+    api.wait_ended(app, api.run(app, "true")["name"])
+    *_, resolved = wait_mail(inbox, mails)
+    assert "RESOLVED" in resolved.subject
+
+
 def test_timeout_by_user_stop_is_harmless(mapi: Api, inbox: Inbox) -> None:
     app = monitored_app(mapi, "stopper")
     create_monitor(mapi, app, type="command-timeout", filters={"command": '"sleep 60"'})
@@ -51,10 +58,7 @@ def test_execution_time_then_recovery(mapi: Api, inbox: Inbox) -> None:
     [opened] = wait_mail(inbox, 1)
     assert "(threshold 1 s)" in opened.subject
     assert "Duration:" in opened.body
-    quick = mapi.run(app, "true")
-    mapi.wait_ended(app, quick["name"])
-    [_, resolved] = wait_mail(inbox, 2)
-    assert "RESOLVED" in resolved.subject
+    _a_quick_run_resolves(mapi, app, inbox, 2)
 
 
 def test_a_run_past_the_threshold_alerts_while_it_runs(mapi: Api, inbox: Inbox) -> None:
@@ -76,10 +80,7 @@ def test_a_run_past_the_threshold_alerts_while_it_runs(mapi: Api, inbox: Inbox) 
     mapi.wait_ended(app, stuck["name"])
     time.sleep(2.5)  # past a sweep
     assert len(inbox.messages()) == 1
-    quick = mapi.run(app, "true")
-    mapi.wait_ended(app, quick["name"])
-    [_, resolved] = wait_mail(inbox, 2)
-    assert "RESOLVED" in resolved.subject
+    _a_quick_run_resolves(mapi, app, inbox, 2)
 
 
 def test_a_long_run_counts_once_for_sensitivity(mapi: Api, inbox: Inbox) -> None:
@@ -201,8 +202,6 @@ def test_reminders_are_sent_while_an_alert_stays_open(
     fail()  # the reminder was just sent: nothing
     time.sleep(1.0)
     assert len(inbox.messages()) == 2
-    api.wait_ended(app, api.run(app, "true")["name"])
-    [*_, resolved] = wait_mail(inbox, 3)
-    assert "RESOLVED" in resolved.subject
+    _a_quick_run_resolves(api, app, inbox, 3)
     [alert] = api.get(f"{METRICS.format(app=app)}/alerts").ok()
     assert alert["status"] == "resolved"
