@@ -4,6 +4,7 @@ values never show."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -191,3 +192,24 @@ def test_alerts_show_runs_redacted_commands_and_guidance(
     page.reload()
     assert page.locator("#resolved-alerts article.alert").count() == 1
     assert page.locator("#open-alerts article.alert").count() == 0
+
+
+def test_an_alert_about_a_run_still_running_says_for_how_long(
+    new_page: Any, server: LiveServer, api: Api, seeded: Seeded
+) -> None:
+    api.post(
+        "/apps/shop/one-off-metrics/monitors",
+        {"type": "command-execution-time", "threshold": 1, "name": "slow"},
+    ).ok()
+    dyno = api.run("shop", "sleep 60")
+    wait_for(lambda: api.get("/apps/shop/one-off-metrics/alerts?status=open").ok(), what="an alert")
+    page = new_page()
+    page.goto(f"{server.url}/dashboard/apps/shop/alerts")
+    screenshot(page, "alerts-running")
+    alert = page.locator("#open-alerts article.alert").first
+    text = alert.inner_text()
+    # The seeded runs include one running for an hour: it or ours opens the alert.
+    assert re.search(r"run\.\d+ has been running for [\d.]+ s \(threshold 1 s\)", text)
+    assert "so far" in text
+    assert "The run is taking longer than expected" in text
+    api.post(f"/apps/shop/dynos/{dyno['name']}/actions/stop").ok()
