@@ -265,3 +265,14 @@ def test_a_strangers_browser_session_sees_nothing(
     screenshot(page, "stranger-not-found")
     reply = page.request.get(f"{server.url}/dashboard/data/apps/shop/one-off-metrics/events")
     assert reply.status == 404
+
+
+def test_a_team_apps_pages_name_the_team(server: LiveServer, api: Api, admin: WebClient) -> None:
+    api.post("/teams", {"name": "ops"}).ok()
+    api.post("/teams/apps", {"team": "ops", "name": "ops-app"}).ok()
+    api.create_app("own-app")
+    team_page = admin.get("/dashboard/apps/ops-app")
+    assert team_page.status == 200
+    assert '<a href="/dashboard">ops</a>' in team_page.text
+    own_page = admin.get("/dashboard/apps/own-app")
+    assert '<a href="/dashboard">Personal</a>' in own_page.text

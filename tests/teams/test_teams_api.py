@@ -30,8 +30,10 @@ def test_team_roles_and_app_access(api: Api, user_api: Callable[[str], Api]) -> 
     # apps owned by the team: every member may act on them, others may not
     app = bob.post("/teams/apps", {"team": "ops", "name": "ops-app"}).ok()
     assert app["team"] == {"name": "ops"}
-    assert alice.get("/apps/ops-app").status == 200
-    assert "ops-app" in [a["name"] for a in alice.get("/apps").ok()]
+    assert alice.get("/apps/ops-app").ok()["team"] == {"name": "ops"}
+    alice.create_app("alices-own")
+    listed = {a["name"]: a["team"] for a in alice.get("/apps").ok()}
+    assert listed == {"ops-app": {"name": "ops"}, "alices-own": None}
     assert carol.get("/apps/ops-app").status == 404
     assert carol.post("/teams/apps", {"team": "ops", "name": "sneaky"}).status == 404
     assert [a["name"] for a in bob.get("/teams/ops/apps").ok()] == ["ops-app"]

@@ -8,6 +8,7 @@ are refused (409).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
@@ -178,10 +179,17 @@ class TeamService:
             return [row.name for row in rows]
 
     def team_of(self, app_id: str) -> str | None:
+        return self.teams_of([app_id]).get(app_id)
+
+    def teams_of(self, app_ids: Iterable[str]) -> dict[str, str]:
+        """The team owning each of ``app_ids`` that a team owns (app id -> team name)."""
+        ids = sorted(set(app_ids))
+        if not ids:
+            return {}
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(teams.c.name)
-                .join(team_apps, team_apps.c.team_id == teams.c.id)
-                .where(team_apps.c.app_id == app_id)
-            ).first()
-        return None if row is None else row.name
+            rows = conn.execute(
+                select(team_apps.c.app_id, teams.c.name)
+                .join(teams, team_apps.c.team_id == teams.c.id)
+                .where(team_apps.c.app_id.in_(ids))
+            )
+            return {row.app_id: row.name for row in rows}

@@ -27,7 +27,12 @@ def _render_app(plat: Platform, app: App) -> dict[str, Any]:
     slug_size = None
     if current is not None and current.slug_id is not None:
         slug_size = plat.slugs.get(app, current.slug_id).size
-    return render.app(app, released_at=current.created_at if current else None, slug_size=slug_size)
+    return render.app(
+        app,
+        released_at=current.created_at if current else None,
+        slug_size=slug_size,
+        team=plat.teams.team_of(app.id),
+    )
 
 
 async def list_apps(request: Request) -> Response:
@@ -36,7 +41,8 @@ async def list_apps(request: Request) -> Response:
     found = await sync(plat.apps.list_for, who.user)
     if who.app_id is not None:
         found = [a for a in found if a.id == who.app_id]
-    return respond([render.app(a) for a in found])
+    teams = await sync(plat.teams.teams_of, [a.id for a in found])
+    return respond([render.app(a, team=teams.get(a.id)) for a in found])
 
 
 async def create_app(request: Request) -> Response:

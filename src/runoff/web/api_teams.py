@@ -121,9 +121,7 @@ async def create_team_app(request: Request) -> Response:
     if name is not None and not isinstance(name, str):
         raise Invalid("name must be a string")
     app = await sync(platform(request).create_team_app, who.user, team, name)
-    shown = render.app(app)
-    shown["team"] = {"name": team}
-    return respond(shown, status=201)
+    return respond(render.app(app, team=team), status=201)
 
 
 routes = [

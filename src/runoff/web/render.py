@@ -44,8 +44,13 @@ def account(found: User) -> dict[str, Any]:
 
 
 def app(
-    found: App, *, released_at: int | None = None, slug_size: int | None = None
+    found: App,
+    *,
+    released_at: int | None = None,
+    slug_size: int | None = None,
+    team: str | None = None,
 ) -> dict[str, Any]:
+    """An app in the Platform API's shape; ``team`` names the team that owns it, if any."""
     return {
         "id": found.id,
         "name": found.name,
@@ -66,8 +71,8 @@ def app(
         "archived_at": None,
         "buildpack_provided_description": None,
         "internal_routing": None,
-        "organization": None,
-        "team": None,
+        "organization": None if team is None else {"name": team},
+        "team": None if team is None else {"name": team},
         "space": None,
     }
 

@@ -73,6 +73,7 @@ async def app_for(request: Request, need: Need = Need.READ) -> tuple[Session, Ap
     session = await require_session(request)
     plat = platform(request)
     app = await sync(plat.apps.for_principal, session.principal, request.path_params["app"], need)
+    request.state.team = await sync(plat.teams.team_of, app.id)  # for the page's breadcrumbs
     return session, app
 
 
