@@ -83,6 +83,7 @@ def monitor(kind: MonitorType, threshold: int | None = None, **filters: str) -> 
         version=1,
         created_at=T0,
         updated_at=T0,
+        counting_since=T0,
     )
 
 

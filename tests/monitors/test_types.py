@@ -205,3 +205,21 @@ def test_reminders_are_sent_while_an_alert_stays_open(
     _a_quick_run_resolves(api, app, inbox, 3)
     [alert] = api.get(f"{METRICS.format(app=app)}/alerts").ok()
     assert alert["status"] == "resolved"
+
+
+def test_what_happened_while_disabled_is_not_counted_once_enabled(mapi: Api, inbox: Inbox) -> None:
+    app = monitored_app(mapi, "dormant")
+    monitor = create_monitor(mapi, app, type="command-failure", enabled=False)
+    path = f"{METRICS.format(app=app)}/monitors/{monitor['id']}"
+    failed = mapi.run(app, "exit 1")
+    mapi.wait_ended(app, failed["name"])
+    runs = f"{METRICS.format(app=app)}/dynos"
+    wait_for(lambda: all(r["ended_at"] for r in mapi.get(runs).ok()), what="the run recorded")
+    mapi.patch(path, {"enabled": True}).ok()
+    time.sleep(2.5)  # past a sweep, which would find the failure unmarked
+    assert inbox.messages() == []
+    assert _open_alerts(mapi, app) == []
+    again = mapi.run(app, "exit 1")
+    mapi.wait_ended(app, again["name"])
+    [opened] = wait_mail(inbox, 1)
+    assert f"{again['name']} exited with status 1" in opened.subject

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, select
+from sqlalchemy import Connection, Engine, and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from runoff.alerts.describe import log_excerpt
@@ -216,8 +216,8 @@ class MonitorEngine:
             return 0
         made = 0
         for monitor in store.active(conn, seen.addon_id):
-            if at < monitor.created_at:
-                continue  # the change happened before the monitor existed
+            if at < monitor.counting_since:
+                continue  # before the monitor existed, was enabled, or was last changed
             subjects = [dyno]
             count = None
             if change is Change.ENDED and monitor.type.counts_runs:
@@ -333,6 +333,12 @@ class MonitorEngine:
         now = self._clock.now_us()
         since = now - SWEEP_WINDOW_SECONDS * US_PER_SECOND
         watched = select(monitors.c.addon_id).where(monitors.c.state != "disabled")
+        # Changes older than every enabled monitor of their add-on count for none of them.
+        counting = (
+            select(func.min(monitors.c.counting_since))
+            .where(monitors.c.addon_id == metrics_runs.c.addon_id, monitors.c.state != "disabled")
+            .scalar_subquery()
+        )
         found: list[tuple[str, str]] = []
         with self._engine.connect() as conn:
             for change, column in (
@@ -350,6 +356,7 @@ class MonitorEngine:
                         monitor_marks.c.dyno_id.is_(None),
                         column >= since,
                         metrics_runs.c.addon_id.in_(watched),
+                        column >= counting,
                     )
                     .order_by(column)
                     .limit(500)

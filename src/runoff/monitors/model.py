@@ -180,6 +180,9 @@ class Monitor:
     version: int
     created_at: int
     updated_at: int
+    # Changes before this are not the monitor's to count: it was created, last enabled, or
+    # had its rules or filters changed then.
+    counting_since: int
 
     @property
     def type(self) -> MonitorType:

@@ -92,7 +92,10 @@ class MonitorService:
                         progress = current.progress
                         if spec.rules != current.rules or spec.filters != current.filters:
                             progress = Progress(progress.state, "", 0, progress.notified_at)
+                            values["counting_since"] = now
                         toggled = Step(progress, None)
+                    elif spec.enabled:
+                        values["counting_since"] = now
                     detail = self._toggle_detail(app, current, toggled, now)
                     flip = store.apply_step(conn, current, addon.id, toggled, now, detail, values)
                     updated = store.load(conn, addon.id, current.id)

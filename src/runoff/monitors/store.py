@@ -68,6 +68,7 @@ def from_row(row: Any) -> Monitor:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        counting_since=row.counting_since,
     )
 
 
@@ -110,6 +111,7 @@ def insert(conn: Connection, addon_id: str, app_id: str, spec: MonitorSpec, now:
             version=1,
             created_at=now,
             updated_at=now,
+            counting_since=now,
             **spec_values(spec),
         )
     )

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 
 metadata = MetaData(
@@ -483,6 +484,8 @@ monitors = Table(
     Column("version", Integer, nullable=False),  # bumped on every write (optimistic check)
     Column("created_at", Micros, nullable=False),
     Column("updated_at", Micros, nullable=False),
+    # Changes before this are not counted: creation, the last enabling, or rules changed.
+    Column("counting_since", Micros, nullable=False, server_default=text("0")),
 )
 Index("ix_monitors_addon", monitors.c.addon_id)
 

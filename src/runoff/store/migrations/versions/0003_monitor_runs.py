@@ -1,4 +1,4 @@
-"""runs counted by execution-time monitors
+"""runs counted by execution-time monitors; when each monitor started counting
 
 Revision ID: 0003_monitor_runs
 Revises: 0002_dashboard
@@ -16,6 +16,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN (with a default, so NOT NULL is allowed), never a batch rebuild: on
+    # SQLite a rebuild drops the old table, and with foreign keys on that deletes the rows
+    # referring to it. Existing monitors count from their creation, as before.
+    op.add_column(
+        "monitors",
+        sa.Column("counting_since", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
+    )
+    op.execute("UPDATE monitors SET counting_since = created_at")
+
     op.create_table(
         "monitor_runs",
         sa.Column("monitor_id", sa.String(length=36), nullable=False),
@@ -50,3 +59,4 @@ def downgrade() -> None:
     op.drop_index("ix_monitor_runs_dyno", table_name="monitor_runs")
     op.drop_index("ix_monitor_runs_at", table_name="monitor_runs")
     op.drop_table("monitor_runs")
+    op.execute("ALTER TABLE monitors DROP COLUMN counting_since")  # not a rebuild (see above)
