@@ -28,6 +28,15 @@ def test_exit_127_or_command_not_found_is_a_missing_command() -> None:
     ]
 
 
+def test_a_failure_without_exit_status_never_ran_its_command() -> None:
+    assert ids(exit_status=None) == ["not-started"]
+    facts = RunFacts("run.4", "run", "Standard-1X", Outcome.FAILED, None, None, 600)
+    [advice] = advise(facts)
+    assert "Error R10 (Boot failure)" in advice.text
+    assert "runoff logs -d run.4" in advice.text
+    assert "None" not in advice.text
+
+
 def test_other_failures_are_application_errors() -> None:
     assert ids(exit_status=3) == ["application-error"]
 

@@ -1,10 +1,11 @@
 """Guidance for failed and timed-out runs, built from what is known about the run.
 
 Each rule is one ``Advice`` with a stable ``id``; ``advise`` picks the ones that apply, most
-specific first: memory trouble (stop reason ``memory``, or R14/R15 in its logs), a command
-that does not exist (exit 127 or ``command not found``), another failure (exit > 0), a stop
-at the end of the TTL, a stop by a user, or another forced stop by the platform; and, for a
-run still running past an execution-time monitor's threshold, how to tell whether it is stuck.
+specific first: memory trouble (stop reason ``memory``, or R14/R15 in its logs), a dyno that
+failed before its process ran (no exit status), a command that does not exist (exit 127 or
+``command not found``), another failure (exit > 0), a stop at the end of the TTL, a stop by a
+user, or another forced stop by the platform; and, for a run still running past an
+execution-time monitor's threshold, how to tell whether it is stuck.
 """
 
 from __future__ import annotations
@@ -62,6 +63,18 @@ def _not_found(facts: RunFacts) -> Advice:
         f"{facts.name} could not run its command (exit status {facts.exit_status}, or `command "
         "not found` in its logs). Check the command for a typo, and that the code it needs was "
         "deployed: `runoff releases` shows what the app runs; deploy again if it is missing.",
+    )
+
+
+def _not_started(facts: RunFacts) -> Advice:
+    return Advice(
+        "not-started",
+        "The dyno could not start its process",
+        f"{facts.name} failed while it was being provisioned, before its command ran (no exit "
+        "status): preparing its workspace from the release's slug, or starting the process, "
+        f"went wrong. The platform logged why (`Error R10 (Boot failure)`): `runoff logs -d "
+        f"{facts.name}`. Run it again; if it keeps failing, check the release it ran "
+        "(`runoff releases`) and the runoff server's own log.",
     )
 
 
@@ -137,7 +150,9 @@ def advise(facts: RunFacts) -> list[Advice]:
     if memory or any(_MEMORY_ERROR.search(line) for line in facts.log_lines):
         found.append(_memory(facts))
     if facts.outcome is Outcome.FAILED:
-        if facts.exit_status == NOT_FOUND_STATUS or _says(facts, "command not found"):
+        if facts.exit_status is None:
+            found.append(_not_started(facts))
+        elif facts.exit_status == NOT_FOUND_STATUS or _says(facts, "command not found"):
             found.append(_not_found(facts))
         else:
             found.append(_app_error(facts))
