@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -16,6 +13,7 @@ import pytest
 from runoff.alerts.webhook import verify
 from tests.monitors.conftest import METRICS, create_monitor, monitored_app, wait_mail
 from tests.support.api import Api, wait_for
+from tests.support.receivers import WebhookReceiver
 from tests.support.smtp import Inbox
 
 
@@ -115,43 +113,14 @@ def test_destroying_the_addon_deletes_monitors_and_alerts(api: Api) -> None:
     assert api.get(f"{base}/alerts").ok() == []
 
 
-class Receiver:
-    """An HTTP server on loopback keeping each POST; answers 500 while ``failing``."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[dict[str, str], bytes]] = []
-        self.failing = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.failing:
-                    receiver.failing -= 1
-                    self.send_response(500)
-                else:
-                    receiver.posts.append((dict(self.headers), body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    found.thread.start()
+def receiver() -> Iterator[WebhookReceiver]:
+    found = WebhookReceiver()
     yield found
-    found.server.shutdown()
-    found.server.server_close()
+    found.close()
 
 
-def test_webhooks_generic_and_slack(mapi: Api, inbox: Inbox, receiver: Receiver) -> None:
+def test_webhooks_generic_and_slack(mapi: Api, inbox: Inbox, receiver: WebhookReceiver) -> None:
     app = monitored_app(mapi, "hooked")
     base = METRICS.format(app=app)
     mapi.patch(f"/apps/{app}/config-vars", {"PASSWORD": "pa55word-value"}).ok()

@@ -127,3 +127,36 @@ class HttpsReceiver:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class WebhookReceiver:
+    """An HTTP server on loopback keeping each POST (headers, body); answers 500 while
+    ``failing`` counts down, 204 otherwise."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[dict[str, str], bytes]] = []
+        self.failing = 0
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.failing:
+                    receiver.failing -= 1
+                    self.send_response(500)
+                else:
+                    receiver.posts.append((dict(self.headers), body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_port}/hook"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -198,6 +198,25 @@ class AlertService:
         if result.rowcount != 1:
             raise NotFound(f"Couldn't find that webhook: {webhook_id}")
 
+    def recent_deliveries(self, app: App, limit: int = 25) -> Rows:
+        """The add-on's newest deliveries (e-mail and webhook), with their alert's number and
+        the kind of message (opened, resolved, reminder), newest first."""
+        addon = self._addons.require(app)
+        query = (
+            select(alert_deliveries, alert_flips.c.kind, alerts.c.number)
+            .join(alert_flips, alert_flips.c.id == alert_deliveries.c.flip_id)
+            .join(alerts, alerts.c.id == alert_flips.c.alert_id)
+            .where(alert_deliveries.c.addon_id == addon.id)
+            .order_by(alert_deliveries.c.created_at.desc(), alert_deliveries.c.id.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            hooks = {h.id: h.url for h in recipients.webhooks(conn, addon.id)}
+            rows = conn.execute(query).all()
+        return [
+            {"alert_number": row.number, "kind": row.kind, **_delivery(row, hooks)} for row in rows
+        ]
+
     # guidance --------------------------------------------------------------------------------
     def run_guidance(self, app: App, public_url: str, dyno_ref: str) -> dict[str, Any]:
         """A run as alerts show it (redacted, last log lines, guidance if it failed or timed

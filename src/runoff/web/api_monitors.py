@@ -107,6 +107,15 @@ async def update_notifications(request: Request) -> Response:
     return respond(await sync(alerts.notifications, app))
 
 
+async def list_deliveries(request: Request) -> Response:
+    _, app = await app_for(request, Need.READ)
+    limit = request.query_params.get("limit", "25")
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= 200:
+        raise Invalid("limit must be a whole number from 1 to 200")
+    alerts = platform(request).monitoring.alerts
+    return respond(await sync(alerts.recent_deliveries, app, int(limit)))
+
+
 async def create_webhook(request: Request) -> Response:
     _, app = await app_for(request, Need.WRITE)
     body = await json_body(request)
@@ -146,6 +155,7 @@ routes = [
     Route(f"{BASE}/alerts/{{alert}}", get_alert, methods=["GET"]),
     Route(f"{BASE}/notifications", get_notifications, methods=["GET"]),
     Route(f"{BASE}/notifications", update_notifications, methods=["PATCH"]),
+    Route(f"{BASE}/deliveries", list_deliveries, methods=["GET"]),
     Route(f"{BASE}/webhooks", create_webhook, methods=["POST"]),
     Route(f"{BASE}/webhooks/{{webhook}}", destroy_webhook, methods=["DELETE"]),
     Route(f"{BASE}/dynos/{{dyno}}", run_guidance, methods=["GET"]),

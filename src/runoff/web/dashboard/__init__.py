@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from runoff.metrics import SERVICE
-from runoff.web.dashboard import addon_pages, data, pages
+from runoff.web.dashboard import addon_pages, data, notification_pages, pages
 from runoff.web.dashboard.render import STATIC_DIR, STATIC_PATH
 
 
@@ -23,6 +23,7 @@ async def _home(_request: object) -> Response:
 
 APP = "/dashboard/apps/{app}"
 DATA = "/dashboard/data/apps/{app}"
+NOTES = f"{APP}/notifications"
 
 routes: list[BaseRoute] = [
     Route("/", _home, methods=["GET"]),
@@ -41,6 +42,16 @@ routes: list[BaseRoute] = [
     Route(f"{APP}/monitors/{{monitor}}", addon_pages.update_monitor, methods=["POST"]),
     Route(f"{APP}/monitors/{{monitor}}/{{verb}}", addon_pages.monitor_action, methods=["POST"]),
     Route(f"{APP}/alerts", addon_pages.alerts_page, methods=["GET"]),
+    Route(f"{APP}/notifications", notification_pages.notifications_page, methods=["GET"]),
+    Route(
+        f"{APP}/notifications/emails/{{verb}}", notification_pages.email_action, methods=["POST"]
+    ),
+    Route(f"{APP}/notifications/webhooks", notification_pages.add_webhook, methods=["POST"]),
+    Route(
+        f"{APP}/notifications/webhooks/{{webhook}}/remove",
+        notification_pages.remove_webhook,
+        methods=["POST"],
+    ),
     Route(f"{DATA}/{SERVICE}/runs", data.runs, methods=["GET"]),
     Route(f"{DATA}/{SERVICE}/{{plot}}", data.plot, methods=["GET"]),
     Route(f"{DATA}/dynos/{{dyno}}", data.dyno, methods=["GET"]),
