@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.dashboard.seed import Seeded, seed
+from tests.dashboard.web import WebClient
 from tests.support.api import Api
 from tests.support.live import ADMIN_TOKEN, LiveServer
 
@@ -126,3 +127,11 @@ def chart_option(page: Any, plot: str) -> Any:
         }""",
         plot,
     )
+
+
+@pytest.fixture
+def admin(server: LiveServer) -> WebClient:
+    """A plain HTTP client logged in to the dashboard as the admin."""
+    client = WebClient(server.url)
+    assert client.login(ADMIN_TOKEN).status == 303
+    return client

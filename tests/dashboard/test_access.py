@@ -20,13 +20,6 @@ MONITORS = "/dashboard/apps/shop/monitors"
 
 
 @pytest.fixture
-def admin(server: LiveServer) -> WebClient:
-    client = WebClient(server.url)
-    assert client.login(ADMIN_TOKEN).status == 303
-    return client
-
-
-@pytest.fixture
 def mallory(server: LiveServer, user_api: Callable[[str], Api]) -> WebClient:
     """A user who is no collaborator of shop, with an app of her own."""
     her = user_api("mallory")

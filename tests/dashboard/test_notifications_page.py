@@ -13,18 +13,11 @@ from tests.dashboard.conftest import screenshot
 from tests.dashboard.seed import SECRET, Seeded
 from tests.dashboard.web import WebClient
 from tests.support.api import Api, wait_for
-from tests.support.live import ADMIN_TOKEN, LiveServer
+from tests.support.live import LiveServer
 from tests.support.receivers import WebhookReceiver
 
 PAGE = "/dashboard/apps/shop/notifications"
 NOTIFICATIONS = "/apps/shop/one-off-metrics/notifications"
-
-
-@pytest.fixture
-def admin(server: LiveServer) -> WebClient:
-    client = WebClient(server.url)
-    assert client.login(ADMIN_TOKEN).status == 303
-    return client
 
 
 @pytest.fixture

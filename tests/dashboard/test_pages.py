@@ -169,6 +169,16 @@ def test_memory_compares_the_apps_dynos(
     assert selected[names[0]] is False
 
 
+def _first_open_alert(new_page: Any, server: LiveServer, api: Api, shot: str) -> tuple[Any, Any]:
+    """Once the API shows an open alert: the alerts page (kept as screenshot ``shot``) and
+    its first open alert."""
+    wait_for(lambda: api.get("/apps/shop/one-off-metrics/alerts?status=open").ok(), what="an alert")
+    page = new_page()
+    page.goto(f"{server.url}/dashboard/apps/shop/alerts")
+    screenshot(page, shot)
+    return page, page.locator("#open-alerts article.alert").first
+
+
 def test_alerts_show_runs_redacted_commands_and_guidance(
     new_page: Any, server: LiveServer, api: Api, seeded: Seeded
 ) -> None:
@@ -177,11 +187,7 @@ def test_alerts_show_runs_redacted_commands_and_guidance(
     ).ok()
     dyno = api.run("shop", f"echo using {SECRET}; exit 3")
     api.wait_ended("shop", dyno["name"])
-    wait_for(lambda: api.get("/apps/shop/one-off-metrics/alerts?status=open").ok(), what="an alert")
-    page = new_page()
-    page.goto(f"{server.url}/dashboard/apps/shop/alerts")
-    screenshot(page, "alerts")
-    alert = page.locator("#open-alerts article.alert").first
+    page, alert = _first_open_alert(new_page, server, api, "alerts")
     text = alert.inner_text()
     assert "failures" in text
     assert dyno["name"] in text
@@ -202,11 +208,7 @@ def test_an_alert_about_a_run_still_running_says_for_how_long(
         {"type": "command-execution-time", "threshold": 1, "name": "slow"},
     ).ok()
     dyno = api.run("shop", "sleep 60")
-    wait_for(lambda: api.get("/apps/shop/one-off-metrics/alerts?status=open").ok(), what="an alert")
-    page = new_page()
-    page.goto(f"{server.url}/dashboard/apps/shop/alerts")
-    screenshot(page, "alerts-running")
-    alert = page.locator("#open-alerts article.alert").first
+    _, alert = _first_open_alert(new_page, server, api, "alerts-running")
     text = alert.inner_text()
     # The seeded runs include one running for an hour: it or ours opens the alert.
     assert re.search(r"run\.\d+ has been running for [\d.]+ s \(threshold 1 s\)", text)
