@@ -63,6 +63,7 @@ def test_monitor_commands(server: LiveServer, api: Api, tmp_path: Path) -> None:
     emails = cli("alerts:emails").out
     assert "Additional:  oncall@example.com" in emails
     assert "Recipients:  admin@localhost" in emails
+    assert cli("alerts:deliveries").out == "No alert has been sent for clime yet.\n"
     hook = cli("alerts:webhooks:add", "http://127.0.0.1:9/hook", "--format", "slack").out
     assert "Signing secret (shown once):" in hook
     hook_id = hook.split()[2]
@@ -77,6 +78,15 @@ def test_monitor_commands(server: LiveServer, api: Api, tmp_path: Path) -> None:
     assert "=== Alert 1 (open)" in detail
     assert "Guidance: The command failed" in detail
     assert "No resolved alerts for clime." in cli("alerts", "--resolved").out
+    deliveries = cli("alerts:deliveries").out.splitlines()
+    assert deliveries[0].split() == [
+        "ALERT", "KIND", "CHANNEL", "TO", "STATUS", "ATTEMPTS", "SENT", "LAST", "ERROR"
+    ]  # fmt: skip
+    # no SMTP on this server: the e-mail to the owner and the extra address waits, pending
+    assert deliveries[1].split()[:6] == [
+        "#1", "opened", "email", "admin@localhost,", "oncall@example.com", "pending"
+    ]  # fmt: skip
+    assert cli("alerts:deliveries", "-n", "0").code == 2
     assert cli("monitors:destroy", "runs").out == "Destroyed monitor runs and its alerts\n"
     assert cli("alerts").out == "No alerts for clime.\n"
 

@@ -99,6 +99,17 @@ def register(commands: CommandSet) -> None:
         examples=["runoff alerts:emails oncall@example.com -a myapp"],
     )
     commands.add(
+        "alerts:deliveries",
+        list_deliveries,
+        "how the newest alert e-mails and webhook calls went",
+        arguments=lambda parser: parser.add_argument(
+            "-n", "--num", type=whole_number(1), default=25, metavar="N", help="at most N (200)"
+        ),
+        app=True,
+        json=True,
+        examples=["runoff alerts:deliveries -a myapp"],
+    )
+    commands.add(
         "alerts:webhooks:add",
         add_webhook,
         "send alerts to a URL as signed JSON",
@@ -307,6 +318,32 @@ def alert_emails(args: argparse.Namespace, ctx: Context) -> int:
     )
     for hook in shown["webhooks"]:
         ctx.out(f"Webhook {hook['id']}: {hook['url']} ({hook['format']})")
+    return 0
+
+
+def list_deliveries(args: argparse.Namespace, ctx: Context) -> int:
+    found = ctx.client().request("GET", _base(ctx, "deliveries") + f"?limit={args.num}")
+    if args.json:
+        ctx.json(found)
+    elif not found:
+        ctx.out(f"No alert has been sent for {ctx.app()} yet.")
+    else:
+        rows = [["ALERT", "KIND", "CHANNEL", "TO", "STATUS", "ATTEMPTS", "SENT", "LAST ERROR"]]
+        for d in found:
+            to = d["to"] if isinstance(d["to"], str) else ", ".join(d["to"] or ["(removed)"])
+            rows.append(
+                [
+                    f"#{d['alert_number']}",
+                    d["kind"],
+                    d["channel"],
+                    to,
+                    d["status"],
+                    str(d["attempts"]),
+                    d["sent_at"] or "",
+                    (d["last_error"] or "")[:60],
+                ]
+            )
+        ctx.out(*render.table(rows))
     return 0
 
 
