@@ -7,7 +7,7 @@ import pytest
 from runoff.clock import US_PER_SECOND, parse_iso
 from runoff.metrics import RANGES, range_named
 from runoff.metrics.prune import prune
-from tests.metrics.conftest import Harness
+from tests.support.harness import Harness
 
 EXPECTED = {
     "3h": (60, 180),

@@ -20,7 +20,7 @@ from runoff.apps.service import AppService
 from runoff.auth.service import AuthService
 from runoff.clock import US_PER_SECOND, parse_iso
 from runoff.metrics import RANGES
-from tests.metrics.conftest import Harness
+from tests.support.harness import Harness
 
 COMMANDS = ("python scrape.py", 'echo "Hello World!"', "rake db:migrate")
 TYPES = ("run", "scheduler", "advanced-scheduler")

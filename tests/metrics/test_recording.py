@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from runoff.metrics import Change, MetricsService, RunChange, RunState
 from runoff.query import parse
-from tests.metrics.conftest import Harness
+from tests.support.harness import Harness
 
 
 def test_nothing_is_recorded_without_the_addon(harness: Harness) -> None:

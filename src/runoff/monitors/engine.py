@@ -369,6 +369,14 @@ class MonitorEngine:
         return len(found)
 
     def _prune(self, now: int) -> None:
+        """Forget marks no sweep looks at any more, and the counted runs that ended as long
+        ago (a run still running keeps its row, or its end would count it again)."""
         cutoff = now - MARKS_KEPT_SECONDS * US_PER_SECOND
+        ended_long_ago = (
+            select(dynos.c.id)
+            .where(dynos.c.id == monitor_runs.c.dyno_id, dynos.c.ended_at < cutoff)
+            .exists()
+        )
         with self._engine.begin() as conn:
             conn.execute(delete(monitor_marks).where(monitor_marks.c.at < cutoff))
+            conn.execute(delete(monitor_runs).where(monitor_runs.c.at < cutoff, ended_long_ago))
