@@ -3,7 +3,7 @@
 The recorder reads events past a durable cursor, applies those of detached one-off dynos of
 apps with the add-on, and moves the cursor in the same transaction, so a crash loses nothing
 (the next start catches up) and replaying an event changes nothing. ``DynoStore`` listeners
-only wake it (and it gathers events for half a second before a pass), so dyno start pays
+only wake it (and it gathers events for 0.1 s before a pass), so dyno start pays
 next to nothing for metrics; it also polls, for events committed by other servers.
 Subscribers (``subscribe``) hear of every run that started or ended, after the recording
 commits, in the recorder's thread.
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 # read, inserted and updated by one statement each), so a transaction stays a few ms long.
 BATCH = 20
 POLL_SECONDS = 1.0
-BATCH_DELAY_SECONDS = 0.5
+BATCH_DELAY_SECONDS = 0.1  # one pass per burst of events; alerts wait on it (P6)
 HOUSEKEEPING_SECONDS = 300.0
 GAP_GRACE_SECONDS = 30.0
 CURSOR = "recorder"
