@@ -26,6 +26,7 @@ from runoff.clock import US_PER_SECOND
 from runoff.metrics import selection
 from runoff.metrics.rollups import overlaps
 from runoff.query import Filter
+from runoff.store.rows import insert_new
 from runoff.store.schema import metrics_peaks, metrics_runs
 
 if TYPE_CHECKING:
@@ -163,10 +164,8 @@ def cached_peaks(
         if b >= window.start and b + window.range.resolution_us <= settled
     ]
     if keep:
-        from runoff.metrics.store import insert_ignoring_duplicates
-
         with engine.begin() as conn:
-            insert_ignoring_duplicates(conn, metrics_peaks, keep)
+            insert_new(conn, metrics_peaks, keep)
     return {**kept, **computed}
 
 

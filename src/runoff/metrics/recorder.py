@@ -29,6 +29,7 @@ from runoff.dynos.model import Dyno, DynoEvent, Event, Outcome
 from runoff.metrics import concurrency, rollups, store
 from runoff.metrics.model import Addon, Change, Run, RunChange, RunState, state_for
 from runoff.metrics.plans import SERVICE
+from runoff.store.rows import insert_new
 from runoff.store.schema import addons, dyno_events, dynos, metrics_cursor
 
 log = logging.getLogger(__name__)
@@ -156,9 +157,7 @@ class Recorder:
             .with_for_update()
         ).first()
         if row is None:
-            store.insert_ignoring_duplicates(
-                conn, metrics_cursor, [{"name": CURSOR, "position": 0}]
-            )
+            insert_new(conn, metrics_cursor, [{"name": CURSOR, "position": 0}])
             return 0
         return int(row.position)
 

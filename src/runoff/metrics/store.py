@@ -7,25 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, select, update
 
 from runoff.metrics.model import Run, RunState
+from runoff.store.rows import insert_new
 from runoff.store.schema import metrics_events, metrics_runs, metrics_series
-
-
-def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
-    """INSERT rows, skipping any whose key exists; for one row, returns 1 if it was inserted
-    and 0 if not."""
-    if not rows:
-        return 0
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing()
-    if len(rows) == 1:  # rowcount is unreliable here (psycopg says -1); RETURNING is not
-        keys = statement.returning(*table.primary_key.columns)
-        return 0 if conn.execute(keys, rows[0]).first() is None else 1
-    conn.execute(statement, rows)
-    return len(rows)  # at most; only single-row callers use the count
 
 
 def series_key(command: str, type: str, size: str) -> str:
@@ -36,7 +22,7 @@ def series_id(conn: Connection, addon_id: str, command: str, type: str, size: st
     """The id of the add-on's series for (command, type, size), created if new."""
     key = series_key(command, type, size)
     row = {"addon_id": addon_id, "key_sha256": key, "command": command, "type": type, "size": size}
-    insert_ignoring_duplicates(conn, metrics_series, [row])
+    insert_new(conn, metrics_series, [row])
     found = conn.execute(
         select(metrics_series.c.id).where(
             metrics_series.c.addon_id == addon_id, metrics_series.c.key_sha256 == key
@@ -132,7 +118,7 @@ def copy_events(
 ) -> None:
     """Insert copies of dyno events (once each), then set the copied run state of the runs
     that ended (``final``: dyno id -> state)."""
-    insert_ignoring_duplicates(conn, metrics_events, [dict(row) for row in rows])
+    insert_new(conn, metrics_events, [dict(row) for row in rows])
     if final:
         conn.execute(
             _EVENTS_STATE, [{"b_dyno_id": d, "b_state": state} for d, state in final.items()]

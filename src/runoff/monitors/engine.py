@@ -23,10 +23,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from runoff.alerts.describe import log_excerpt
 from runoff.clock import US_PER_SECOND, Clock
@@ -47,6 +45,7 @@ from runoff.monitors.evaluate import (
 )
 from runoff.monitors.model import Monitor, MonitorType
 from runoff.monitors.store import StaleMonitor
+from runoff.store.rows import insert_new
 from runoff.store.schema import (
     addons,
     dynos,
@@ -63,20 +62,10 @@ MARKS_KEPT_SECONDS = 2 * SWEEP_WINDOW_SECONDS
 RETRIES = 10
 
 
-def _mark(conn: Connection, row: dict[str, Any]) -> bool:
-    """Insert a ``monitor_marks`` row; False if it exists (the change was evaluated)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
-    insert = dialect.insert(monitor_marks).values(**row).on_conflict_do_nothing()
-    return conn.execute(insert.returning(monitor_marks.c.dyno_id)).first() is not None
-
-
-def _count_run(conn: Connection, monitor: Monitor, addon_id: str, dyno: Dyno, at: int) -> bool:
-    """Record that execution-time ``monitor`` counted ``dyno``; False if it already had."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    row = {"monitor_id": monitor.id, "dyno_id": dyno.id, "addon_id": addon_id, "at": at}
-    insert = dialect.insert(monitor_runs).values(**row).on_conflict_do_nothing()
-    return conn.execute(insert.returning(monitor_runs.c.dyno_id)).first() is not None
+def _count_run(conn: Connection, monitor_id: str, addon_id: str, dyno_id: str, at: int) -> bool:
+    """Record that execution-time monitor ``monitor_id`` counted the run; False if it had."""
+    row = {"monitor_id": monitor_id, "dyno_id": dyno_id, "addon_id": addon_id, "at": at}
+    return insert_new(conn, monitor_runs, [row]) == 1
 
 
 @dataclass(frozen=True)
@@ -212,7 +201,7 @@ class MonitorEngine:
         at = dyno.ended_at if change is Change.ENDED else dyno.created_at
         assert at is not None
         mark = {"dyno_id": dyno.id, "change": change.value, "addon_id": seen.addon_id, "at": at}
-        if not _mark(conn, mark):
+        if not insert_new(conn, monitor_marks, [mark]):
             return 0
         made = 0
         for monitor in store.active(conn, seen.addon_id):
@@ -226,7 +215,7 @@ class MonitorEngine:
                 if (
                     timed
                     and holds is not None
-                    and not _count_run(conn, monitor, seen.addon_id, dyno, at)
+                    and not _count_run(conn, monitor.id, seen.addon_id, dyno.id, at)
                 ):
                     continue  # counted while it ran past the threshold
             elif not monitor.type.counts_runs and counts_change(monitor, dyno):
@@ -319,7 +308,7 @@ class MonitorEngine:
                     if (
                         monitor is None
                         or not observe_running(monitor, dyno, now)
-                        or not _count_run(conn, monitor, addon_id, dyno, now)
+                        or not _count_run(conn, monitor.id, addon_id, dyno.id, now)
                     ):
                         return 0
                     return self._apply(conn, monitor, seen, True, [dyno], None)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, delete, select, update
 
 from runoff.clock import Clock
 from runoff.errors import NotFound
 from runoff.scheduler.model import Job, Kind, Overlap, Run, RunStatus
-from runoff.store.rows import new_id, next_counter
+from runoff.store.rows import insert_new, new_id, next_counter
 from runoff.store.schema import counters, dynos, scheduler_jobs, scheduler_runs
 
 
@@ -50,18 +49,6 @@ def _run(row: Any) -> Run:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
-
-
-def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> int:
-    """Insert the rows whose ``keys`` are not taken yet; returns how many were inserted."""
-    if not rows:
-        return 0
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=keys)
-    if len(rows) == 1:
-        return int(conn.execute(statement, rows[0]).rowcount)
-    conn.execute(statement, rows)
-    return len(rows)
 
 
 class SchedulerStore:
@@ -164,7 +151,7 @@ class SchedulerStore:
         server claimed that slot already."""
         row = self._row(job, key, slot, RunStatus.STARTING, server_id)
         with self._engine.begin() as conn:
-            if not insert_new(conn, scheduler_runs, [row], ["job_id", "slot_key"]):
+            if not insert_new(conn, scheduler_runs, [row]):
                 return None
             found = conn.execute(select(scheduler_runs).where(scheduler_runs.c.id == row["id"]))
             return _run(found.one())
@@ -172,7 +159,7 @@ class SchedulerStore:
     def record_missed(self, job: Job, slots: list[int]) -> None:
         rows = [self._row(job, slot_key(s), s, RunStatus.MISSED, None) for s in slots]
         with self._engine.begin() as conn:
-            insert_new(conn, scheduler_runs, rows, ["job_id", "slot_key"])
+            insert_new(conn, scheduler_runs, rows)
 
     def settle(
         self,

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Connection, Table, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 def new_id() -> str:
@@ -28,6 +29,25 @@ def next_counter(conn: Connection, table: Table, app_id: str, name: str) -> int:
         return int(result)
     conn.execute(table.insert().values(app_id=app_id, name=name, value=1))
     return 1
+
+
+def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    """INSERT ``rows``, skipping any whose key (primary or unique) is taken. For one row,
+    returns 1 if it was inserted and 0 if not (how a claim is made once); for several, how
+    many were offered.
+
+    RETURNING, not the row count, says whether one row went in: psycopg reports -1 for an
+    ``INSERT ... ON CONFLICT DO NOTHING``.
+    """
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    if len(rows) == 1:
+        keys = statement.returning(*table.primary_key.columns)
+        return 0 if conn.execute(keys, rows[0]).first() is None else 1
+    conn.execute(statement, rows)
+    return len(rows)
 
 
 def as_dict(row: Any) -> dict[str, Any]:
