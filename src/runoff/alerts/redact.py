@@ -12,9 +12,9 @@ import json
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
-from runoff.store.schema import releases
+from runoff.store.schema import dynos, releases
 
 REDACTED = "[REDACTED]"
 COMMAND_EXCERPT = 200  # characters of a command shown, after redaction
@@ -53,3 +53,12 @@ def for_app(conn: Connection, app_id: str, release_ids: Iterable[str | None] = (
     for (config,) in conn.execute(query):
         values += [str(v) for v in json.loads(config).values() if v is not None]
     return Redactor(values)
+
+
+def for_runs(engine: Engine, app_id: str, dyno_ids: Iterable[str]) -> Redactor:
+    """A Redactor for a list of the app's runs: the config vars of its current release and of
+    every release those runs used (a value changed since is still hidden in older runs)."""
+    ids = sorted(set(dyno_ids))
+    with engine.connect() as conn:
+        used = conn.execute(select(dynos.c.release_id).where(dynos.c.id.in_(ids)).distinct())
+        return for_app(conn, app_id, used.scalars().all() if ids else ())

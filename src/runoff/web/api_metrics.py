@@ -11,13 +11,11 @@ from starlette.routing import Route
 
 from runoff.alerts import redact
 from runoff.alerts.redact import Redactor
-from runoff.apps.model import App
 from runoff.auth.scopes import Need
 from runoff.clock import iso
 from runoff.errors import Invalid, NotFound
 from runoff.metrics import PLANS, PLOTS, SERVICE, Addon, Plan, Run, plan_named
 from runoff.metrics.plans import DEFAULT_PLAN, HUMAN_NAME
-from runoff.platform import Platform
 from runoff.web.common import app_for, json_body, platform, principal, respond, sync
 
 SERVICE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"runoff:addon-service:{SERVICE}"))
@@ -209,13 +207,9 @@ async def list_runs(request: Request) -> Response:
         raise Invalid("limit must be a whole number from 1 to 1000")
     plat = platform(request)
     found = await sync(plat.metrics.runs, app, request.query_params.get("filter"), int(limit_text))
-    clean = await sync(_redactor, plat, app)  # commands leave runoff without config values
+    # commands leave runoff without config values
+    clean = await sync(redact.for_runs, plat.engine, app.id, [run.dyno_id for run in found])
     return respond([render_run(run, clean) for run in found])
-
-
-def _redactor(plat: Platform, app: App) -> Redactor:
-    with plat.engine.connect() as conn:
-        return redact.for_app(conn, app.id)
 
 
 async def get_plot(request: Request) -> Response:

@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from runoff.alerts import redact
 from runoff.alerts.redact import Redactor
 from runoff.auth.scopes import Need
 from runoff.clock import US_PER_SECOND, rfc5424
@@ -46,7 +47,7 @@ async def plot(request: Request) -> Response:
 
 def _runs(plat: Platform, app: Any, filter_text: str | None, limit: int) -> list[dict[str, Any]]:
     found = plat.metrics.runs(app, filter_text, limit)
-    clean = views.redactor(plat, app)
+    clean = redact.for_runs(plat.engine, app.id, [run.dyno_id for run in found])
     return [views.run_row(run, clean) for run in found]
 
 
