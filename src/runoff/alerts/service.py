@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select
@@ -21,6 +22,7 @@ from runoff.logs.store import LogStore
 from runoff.metrics.addons import AddonService
 from runoff.store.rows import new_id
 from runoff.store.schema import (
+    addons,
     alert_deliveries,
     alert_emails,
     alert_flips,
@@ -33,6 +35,15 @@ STATUSES = ("open", "resolved")
 Rows = list[dict[str, Any]]
 MAX_WEBHOOKS = 10
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+def _addresses(emails: list[str]) -> list[str]:
+    """The distinct addresses, trimmed and lowercased; Invalid for one that is not one."""
+    cleaned = sorted({e.strip().lower() for e in emails if e.strip()})
+    for email in cleaned:
+        if not _EMAIL.match(email) or len(email) > 254:
+            raise Invalid(f"{email!r} is not an e-mail address")
+    return cleaned
 
 
 def _alert(row: Any) -> dict[str, Any]:
@@ -150,21 +161,43 @@ class AlertService:
         """Replace the add-on's additional addresses (the plan limits how many)."""
         if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
             raise Invalid("emails must be a list of e-mail addresses")
-        cleaned = sorted({e.strip().lower() for e in emails if e.strip()})
-        for email in cleaned:
-            if not _EMAIL.match(email) or len(email) > 254:
-                raise Invalid(f"{email!r} is not an e-mail address")
+        cleaned = _addresses(emails)
+        return self._change_emails(app, lambda _: cleaned)
+
+    def add_email(self, app: App, email: str) -> list[str]:
+        """Add one additional address (within the plan's limit)."""
+        added = _addresses([email])
+        if not added:
+            raise Invalid("an e-mail address is required")
+        return self._change_emails(app, lambda current: sorted({*current, *added}))
+
+    def remove_email(self, app: App, email: str) -> list[str]:
+        gone = email.strip().lower()
+        # Never refused: an app over its (downgraded) plan's limit can always remove some.
+        return self._change_emails(app, lambda current: [e for e in current if e != gone], False)
+
+    def _change_emails(
+        self, app: App, change: Callable[[list[str]], list[str]], limited: bool = True
+    ) -> list[str]:
+        """Read the additional addresses, ``change`` them and write them back in one
+        transaction (two changes at once do not lose one), within the plan's limit if
+        ``limited``."""
         addon = self._addons.require(app)
-        self._addons.plan_of(addon).check_extra_emails(len(cleaned))
+        plan = self._addons.plan_of(addon)
         now = self._clock.now_us()
         with self._engine.begin() as conn:
+            conn.execute(select(addons.c.id).where(addons.c.id == addon.id).with_for_update())
+            current = recipients.extra_emails(conn, addon.id)
+            wanted = change(current)
+            if limited:
+                plan.check_extra_emails(len(wanted))
             conn.execute(delete(alert_emails).where(alert_emails.c.addon_id == addon.id))
-            if cleaned:
+            if wanted:
                 conn.execute(
                     alert_emails.insert(),
-                    [{"addon_id": addon.id, "email": e, "created_at": now} for e in cleaned],
+                    [{"addon_id": addon.id, "email": e, "created_at": now} for e in wanted],
                 )
-        return cleaned
+        return wanted
 
     def add_webhook(self, app: App, url: Any, format: Any) -> dict[str, Any]:
         """Add a webhook; the answer holds its signing secret, shown only this once."""

@@ -69,21 +69,13 @@ async def email_action(request: Request) -> Response:
     """``add`` an additional address, or ``remove`` one (the last path segment)."""
     session, app = await app_for(request, Need.WRITE)
     form = await form_of(request)
-    email = form.get("email", "").strip().lower()
+    email = form.get("email", "")
     alerts = platform(request).monitoring.alerts
     verb = request.path_params["verb"]
-    current: list[str] = (await sync(alerts.notifications, app))["emails"]
-    if verb == "add":
-        wanted = [*current, email] if email else current
-        if not email:
-            error = "Enter an e-mail address."
-            return await _page(request, session, app, 422, error=error, email=email)
-    elif verb == "remove":
-        wanted = [e for e in current if e != email]
-    else:
+    if verb not in ("add", "remove"):
         raise NotFound(f"Unknown e-mail action {verb!r}")
     try:
-        await sync(alerts.set_emails, app, wanted)
+        await sync(alerts.add_email if verb == "add" else alerts.remove_email, app, email)
     except Invalid as exc:
         return await _page(request, session, app, 422, error=exc.message, email=email)
     return _back(app, "email-added" if verb == "add" else "email-removed")
