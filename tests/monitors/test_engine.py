@@ -38,6 +38,7 @@ class Watched:
         self.harness.sync()
         self.engine.sweep()
         self.engine.overruns()
+        self.engine.prune()
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
 SWEEP_WINDOW_SECONDS = 3600
 MARKS_KEPT_SECONDS = 2 * SWEEP_WINDOW_SECONDS
+PRUNE_SECONDS = 300.0  # how often marks and counted runs past keeping are deleted
 RETRIES = 10
 
 
@@ -98,6 +99,7 @@ class MonitorEngine:
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._last_sweep = 0.0
+        self._last_prune = time.monotonic()
         self._watched: frozenset[str] = frozenset()  # add-ons with enabled monitors
 
     # input -----------------------------------------------------------------------------------
@@ -144,6 +146,9 @@ class MonitorEngine:
                     self.refresh_watched()
                     self.sweep()
                     self.overruns()
+                if time.monotonic() - self._last_prune >= PRUNE_SECONDS:
+                    self._last_prune = time.monotonic()
+                    self.prune()
             except Exception:
                 log.exception("monitor evaluation failed; the sweep will retry it")
 
@@ -178,22 +183,28 @@ class MonitorEngine:
                 .join(metrics_runs, metrics_runs.c.addon_id == addons.c.id)
                 .where(metrics_runs.c.dyno_id == dyno.id)
             ).first()
-            watched = (
-                addon is not None
-                and conn.execute(
-                    select(monitors.c.id)
-                    .where(monitors.c.addon_id == addon.id, monitors.c.state != "disabled")
-                    .limit(1)
-                ).first()
-            )
-        if addon is None or not watched:
-            return None
-        running = [
-            d
-            for d in self._dynos.running(dyno.app_id)
-            if is_monitored(d) and d.created_at >= addon.created_at
-        ]
-        lines = log_excerpt(self._logs, dyno) if change is Change.ENDED else []
+            if addon is None:
+                return None
+            marked = conn.execute(
+                select(monitor_marks.c.dyno_id).where(
+                    monitor_marks.c.dyno_id == dyno.id, monitor_marks.c.change == change.value
+                )
+            ).first()
+            watching = [] if marked else store.enabled(conn, addon.id)
+        if not watching:
+            return None  # evaluated already, or nothing watches
+        # Read only what a watching monitor will look at: the runs running for concurrency
+        # monitors, the run's last log lines for monitors that count this run's end.
+        running: list[Dyno] = []
+        if any(counts_change(m, dyno) for m in watching):
+            running = [
+                d
+                for d in self._dynos.running(dyno.app_id)
+                if is_monitored(d) and d.created_at >= addon.created_at
+            ]
+        ended = change is Change.ENDED
+        read_logs = ended and any(observe_run(m, dyno) is not None for m in watching)
+        lines = log_excerpt(self._logs, dyno) if read_logs else []
         return Seen(dyno, change, addon.id, running, lines)
 
     def _evaluate(self, conn: Connection, seen: Seen) -> int:
@@ -268,6 +279,8 @@ class MonitorEngine:
                 (store.from_row(row), row.addon_id, row.addon_app_id, row.since)
                 for row in conn.execute(query)
             ]
+            if not watching:
+                return 0
             counted = {
                 (row.monitor_id, row.dyno_id)
                 for row in conn.execute(
@@ -276,12 +289,12 @@ class MonitorEngine:
                     .where(dynos.c.ended_at.is_(None))
                 )
             }
-        made = found = 0
         running: dict[str, list[Dyno]] = {}
+        for dyno in self._dynos.running():  # one query for every app
+            running.setdefault(dyno.app_id, []).append(dyno)
+        made = found = 0
         for monitor, addon_id, app_id, since in watching:
-            if app_id not in running:
-                running[app_id] = self._dynos.running(app_id)
-            for dyno in running[app_id]:
+            for dyno in running.get(app_id, []):
                 if (
                     (monitor.id, dyno.id) in counted
                     or dyno.created_at < since  # before the add-on: not recorded
@@ -354,13 +367,12 @@ class MonitorEngine:
         found.sort(key=lambda item: item[1] == Change.ENDED.value)
         for dyno_id, change_name in found:
             self.evaluate(dyno_id, change_name)
-        self._prune(now)
         return len(found)
 
-    def _prune(self, now: int) -> None:
+    def prune(self) -> None:
         """Forget marks no sweep looks at any more, and the counted runs that ended as long
         ago (a run still running keeps its row, or its end would count it again)."""
-        cutoff = now - MARKS_KEPT_SECONDS * US_PER_SECOND
+        cutoff = self._clock.now_us() - MARKS_KEPT_SECONDS * US_PER_SECOND
         ended_long_ago = (
             select(dynos.c.id)
             .where(dynos.c.id == monitor_runs.c.dyno_id, dynos.c.ended_at < cutoff)

@@ -130,15 +130,22 @@ def load(conn: Connection, addon_id: str, ref: str, *, lock: bool = False) -> Mo
     return from_row(rows[0])
 
 
-def active(conn: Connection, addon_id: str) -> list[Monitor]:
-    """The add-on's enabled monitors, locked for update (PostgreSQL) in a stable order."""
-    query = (
+def _enabled_query(addon_id: str) -> Any:
+    return (
         select(monitors)
         .where(monitors.c.addon_id == addon_id, monitors.c.state != MonitorState.DISABLED.value)
         .order_by(monitors.c.created_at, monitors.c.id)
-        .with_for_update()
     )
-    return [from_row(row) for row in conn.execute(query)]
+
+
+def enabled(conn: Connection, addon_id: str) -> list[Monitor]:
+    """The add-on's enabled monitors, as read (no lock)."""
+    return [from_row(row) for row in conn.execute(_enabled_query(addon_id))]
+
+
+def active(conn: Connection, addon_id: str) -> list[Monitor]:
+    """The add-on's enabled monitors, locked for update (PostgreSQL) in a stable order."""
+    return [from_row(row) for row in conn.execute(_enabled_query(addon_id).with_for_update())]
 
 
 def listed(conn: Connection, addon_id: str) -> list[Monitor]:
