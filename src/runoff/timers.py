@@ -84,10 +84,6 @@ class Timers:
     def after(self, seconds: float, callback: Callable[[], object]) -> Timer:
         return self.at(self.clock.now_us() + int(seconds * US_PER_SECOND), callback)
 
-    def pending(self) -> int:
-        with self._lock:
-            return sum(1 for _, _, timer in self._heap if not timer.cancelled)
-
     # internals -------------------------------------------------------------------------------
     def _clock_moved(self) -> None:
         self._wake()

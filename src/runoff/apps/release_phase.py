@@ -147,11 +147,11 @@ class ReleasePhase:
 
     async def _recover_one(self, release: Release) -> None:
         app = await asyncio.to_thread(self._apps.get, release.app_id)
-        phase = [
-            d
-            for d in await asyncio.to_thread(self._dyno_store.history, app.id, 1000)
-            if d.release_id == release.id and d.type == RELEASE_PHASE_TYPE
-        ]
+        phase = await asyncio.to_thread(
+            lambda: self._dyno_store.history(
+                app.id, 1, release_id=release.id, type=RELEASE_PHASE_TYPE
+            )
+        )
         if not phase:
             await self._settle(app, release, None, "the server stopped before it started")
         elif not phase[0].running:  # a running one belongs to a live server, which settles it

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,16 +169,14 @@ class Cgroups:
                 if inside in done:
                     outside.write_text(tid)
 
-    def join_cpu(self, dyno_id: str, pids: Iterable[int]) -> None:
-        """Move those of ``pids`` not in the dyno's cpu cgroup yet into it (so its size's
-        CPU shares apply); processes that are gone meanwhile are skipped."""
+    def join_cpu(self, dyno_id: str, pid: int) -> None:
+        """Move the dyno's new process into its cpu cgroup (so its size's CPU shares apply;
+        its children inherit it); skipped if it is gone meanwhile."""
         cpu = self.resource_path("cpu", dyno_id)
         if cpu is None:
             return
-        inside = set(self.pids(cpu))
-        for pid in set(pids) - inside:
-            with contextlib.suppress(OSError):
-                (cpu / "cgroup.procs").write_text(str(pid))
+        with contextlib.suppress(OSError):
+            (cpu / "cgroup.procs").write_text(str(pid))
 
     @staticmethod
     def pids(path: Path) -> list[int]:

@@ -282,13 +282,21 @@ class DynoStore:
         with self._engine.connect() as conn:
             return [_dyno(row) for row in conn.execute(query)]
 
-    def history(self, app_id: str, limit: int = 100) -> list[Dyno]:
-        query = (
-            _query()
-            .where(dynos.c.app_id == app_id)
-            .order_by(dynos.c.created_at.desc())
-            .limit(limit)
-        )
+    def history(
+        self,
+        app_id: str,
+        limit: int = 100,
+        *,
+        release_id: str | None = None,
+        type: str | None = None,
+    ) -> list[Dyno]:
+        """The app's dynos, newest first; only those of ``release_id`` and ``type`` if given."""
+        query = _query().where(dynos.c.app_id == app_id)
+        if release_id is not None:
+            query = query.where(dynos.c.release_id == release_id)
+        if type is not None:
+            query = query.where(dynos.c.type == type)
+        query = query.order_by(dynos.c.created_at.desc()).limit(limit)
         with self._engine.connect() as conn:
             return [_dyno(row) for row in conn.execute(query)]
 

@@ -41,6 +41,8 @@ DRAIN_TIMEOUT = 2.0
 
 
 class Cancellable(Protocol):
+    """A platform-clock ``Timer`` (TTL) or an event loop ``TimerHandle`` (grace period)."""
+
     def cancel(self) -> None: ...
 
 
@@ -57,7 +59,7 @@ class Running:
     killed: bool = False
     eof: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
-    timers: list[Cancellable] = field(default_factory=list)
+    timers: list[Cancellable] = field(default_factory=list)  # TTL and grace deadlines
     attachment: Attachment | None = None  # attached (``run``): its terminal, not the logs
 
 
@@ -82,10 +84,10 @@ class Supervisor:
         cgroups: Cgroups,
         clock: Clock,
         grace_seconds: float,
-        timers: Timers | None = None,
+        timers: Timers,
     ) -> None:
         self._store = store
-        self._timers = timers  # calendar deadlines (TTL) on the platform clock when given
+        self._timers = timers  # calendar deadlines (TTL) on the platform clock
         self._router = router
         self._workspaces = workspaces
         self._cgroups = cgroups
@@ -167,7 +169,7 @@ class Supervisor:
                         self._cgroups.add(cgroup, proc.pid)
                 # now, while the moves above keep cgroup migration cheap (a later move would
                 # wait an RCU grace period and stall every fork meanwhile); children inherit it
-                self._cgroups.join_cpu(dyno.id, [proc.pid])
+                self._cgroups.join_cpu(dyno.id, proc.pid)
         except OSError:
             self._workspaces.discard(dyno.id)
             if cgroup is not None:
@@ -217,16 +219,11 @@ class Supervisor:
         dyno = running.dyno
         if not dyno.one_off:  # formation dynos have no TTL; daily cycling bounds them
             return
-        if self._timers is not None:
 
-            def expire() -> None:
-                self._stop_soon(dyno.id, StopReason.TTL)
+        def expire() -> None:
+            self._stop_soon(dyno.id, StopReason.TTL)
 
-            running.timers.append(self._timers.after(dyno.ttl_seconds, expire))
-        else:
-            running.timers.append(
-                self.loop.call_later(dyno.ttl_seconds, self._stop_soon, dyno.id, StopReason.TTL)
-            )
+        running.timers.append(self._timers.after(dyno.ttl_seconds, expire))
 
     # output ----------------------------------------------------------------------------------
     def _on_output(self, running: Running) -> None:

@@ -15,7 +15,6 @@ from runoff.dynos import sizes
 from runoff.errors import BadRequest, Invalid
 
 MAX_QUANTITY = 100
-RELEASE_TYPE = "release"  # runs in the release phase; never part of the formation
 TYPE_PATTERN = re.compile(r"^[-\w]{1,128}$")
 _QUANTITY = re.compile(r"^\s*([+-]?)(\d{1,6})\s*$")
 _NAMESPACE = uuid.UUID("6f1c1f3e-5b0a-4f4e-9a51-8c0d2b0b7a11")

@@ -9,17 +9,17 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable
 
-from runoff.apps.model import App
+from runoff.apps.model import RELEASE_PHASE_TYPE, App
 from runoff.apps.releases import ReleaseService
 from runoff.dynos import sizes
 from runoff.errors import Invalid, NotFound
-from runoff.formation.model import RELEASE_TYPE, Formation, Update, formation_id
+from runoff.formation.model import Formation, Update, formation_id
 from runoff.formation.store import FormationStore
 
 
 def process_types(types: dict[str, str]) -> dict[str, str]:
     """The Procfile's types that can be scaled."""
-    return {name: command for name, command in types.items() if name != RELEASE_TYPE}
+    return {name: command for name, command in types.items() if name != RELEASE_PHASE_TYPE}
 
 
 class FormationService:
@@ -65,7 +65,7 @@ class FormationService:
         """Apply every update or none; returns the whole formation afterwards."""
         known = {formation.type for formation in self.list(app)}
         for change in updates:
-            if change.type == RELEASE_TYPE:
+            if change.type == RELEASE_PHASE_TYPE:
                 raise Invalid(
                     "The release process type runs once per release (the release phase); "
                     "it cannot be scaled."
