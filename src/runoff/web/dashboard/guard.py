@@ -72,8 +72,14 @@ async def app_for(request: Request, need: Need = Need.READ) -> tuple[Session, Ap
     """The session and the app named in the path, if the session's token may ``need`` it."""
     session = await require_session(request)
     plat = platform(request)
-    app = await sync(plat.apps.for_principal, session.principal, request.path_params["app"], need)
-    request.state.team = await sync(plat.teams.team_of, app.id)  # for the page's breadcrumbs
+    name = request.path_params["app"]
+    renders_page = getattr(request.state, "renders_page", False)
+
+    def lookup() -> tuple[App, str | None]:
+        app = plat.apps.for_principal(session.principal, name, need)
+        return app, plat.teams.team_of(app.id) if renders_page else None
+
+    app, request.state.team = await sync(lookup)  # the team: for a page's breadcrumbs
     return session, app
 
 
@@ -96,6 +102,7 @@ def _title(exc: RunoffError) -> str:
 def page(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
+        request.state.renders_page = True
         try:
             return await handler(request)
         except SignInRequired:
@@ -163,6 +170,7 @@ def action(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
         scripted = CSRF_HEADER in request.headers
+        request.state.renders_page = not scripted  # a form may answer with its page again
         try:
             await csrf_checked(request)
             return await handler(request)
