@@ -253,6 +253,15 @@ class DynoStore:
             raise NotFound(f"Couldn't find that dyno: {dyno_id}")
         return _dyno(row)
 
+    def get_many(self, dyno_ids: Iterable[str]) -> dict[str, Dyno]:
+        """The dynos among ``dyno_ids`` that exist, by id, in one query."""
+        ids = sorted(set(dyno_ids))
+        if not ids:
+            return {}
+        with self._engine.connect() as conn:
+            rows = conn.execute(_query().where(dynos.c.id.in_(ids)))
+            return {row.id: _dyno(row) for row in rows}
+
     def find(self, app_id: str, name_or_id: str) -> Dyno:
         """The running dyno with this name, else the most recent one (ended runs stay visible)."""
         query = (

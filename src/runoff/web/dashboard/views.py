@@ -175,9 +175,12 @@ def memory_by_dyno(plat: Platform, app: App, window: str | None) -> dict[str, An
     by_dyno: dict[str, list[Sample]] = {}
     for sample in plat.runtime.store.app_series(app.id, since):
         by_dyno.setdefault(sample.dyno_id, []).append(sample)
+    found = plat.dyno_store.get_many(by_dyno)
     series = []
     for dyno_id, samples in by_dyno.items():
-        dyno = plat.dyno_store.get(dyno_id)
+        dyno = found.get(dyno_id)
+        if dyno is None:
+            continue  # deleted with its app meanwhile
         series.append(
             {
                 "dyno": dyno.name,
