@@ -146,6 +146,11 @@ def batches_of(row: Any) -> list[LogBatch]:
     return found
 
 
+def _max_id(conn: Connection) -> int:
+    """The highest line id stored (0 for none)."""
+    return int(conn.execute(select(func.max(log_chunks.c.last_id))).scalar() or 0)
+
+
 class LogStore:
     PAGE = 32  # chunks fetched per query while reading
 
@@ -168,7 +173,7 @@ class LogStore:
 
     def max_id(self) -> int:
         with self._engine.connect() as conn:
-            return int(conn.execute(select(func.max(log_chunks.c.last_id))).scalar() or 0)
+            return _max_id(conn)
 
     def reserve_ids(self, count: int) -> int:
         """Reserve ``count`` consecutive line ids no other server will use; returns the first.
@@ -182,7 +187,7 @@ class LogStore:
                 query = query.with_for_update()
             current = conn.execute(query).scalar()
             if current is None:
-                first = int(conn.execute(select(func.max(log_chunks.c.last_id))).scalar() or 0) + 1
+                first = _max_id(conn) + 1
                 conn.execute(meta.insert().values(key=ID_COUNTER, value=str(first + count)))
                 return first
             conn.execute(
