@@ -8,10 +8,11 @@ from sqlalchemy import Engine, desc, or_, select
 
 from runoff.apps.model import App
 from runoff.clock import US_PER_SECOND, Clock
+from runoff.metrics import concurrency
 from runoff.metrics.addons import AddonService
 from runoff.metrics.model import Addon, Run, RunState
 from runoff.metrics.plans import SERVICE, plan_named
-from runoff.metrics.plots import Plots
+from runoff.metrics.plots import Plots, Window
 from runoff.metrics.prune import prune
 from runoff.metrics.ranges import RANGES, range_named
 from runoff.metrics.recorder import Recorder
@@ -52,14 +53,17 @@ class MetricsService:
         """Prune old data, then compute and keep the settled concurrency peaks of every
         add-on without a filter (the dashboard's first view), so that no one waits for the
         sweep of a long range; later runs only add the buckets settled since."""
-        prune(self._engine, self._clock.now_us())
+        now = self._clock.now_us()
+        prune(self._engine, now)
         with self._engine.connect() as conn:
             ids = list(conn.execute(select(addons.c.id).where(addons.c.service == SERVICE)))
+        everything = parse("")
         for (addon_id,) in ids:
             addon = self.addons.by_id(addon_id)
             if addon is not None:
-                for range_ in RANGES:
-                    self.plots.concurrency(addon, parse(""), range_)
+                for range_ in RANGES:  # only the peaks: not the whole plot, thrown away
+                    window = Window.of(range_, addon, now)
+                    concurrency.cached_peaks(self._engine, addon.id, everything, window, now)
 
     def running(self, addon: Addon, filter: Filter) -> list[Run]:
         """The add-on's runs running now that ``filter`` matches, oldest first: what a
