@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from runoff.metrics import Change, MetricsService, RunChange, RunState
 from runoff.query import parse
+from runoff.store.schema import metrics_peaks
 from tests.support.harness import Harness
 
 
@@ -130,3 +133,24 @@ def test_running_runs_for_a_monitor(harness: Harness) -> None:
     running = harness.metrics.running(addon, parse('type:"scheduler"'))
     assert [r.name for r in running] == ["scheduler.1"]
     assert len(harness.metrics.running(addon, parse("scrape"))) == 2
+
+
+def test_housekeeping_keeps_the_settled_unfiltered_peaks(harness: Harness) -> None:
+    """What the dashboard's first view reads is ready: peaks of every range, no filter."""
+    harness.metrics.addons.provision(harness.app)
+    harness.clock.advance(60)
+    first = harness.start("python a.py")
+    harness.clock.advance(30)
+    harness.run(20)  # overlaps the first: 2 at once
+    harness.clock.advance(30)
+    harness.end(first, 0)
+    harness.clock.advance(2 * 3600)  # every bucket holding them is settled, within 3 h
+    harness.sync()
+    harness.metrics.housekeeping()
+    with harness.engine.connect() as conn:
+        kept = conn.execute(
+            select(metrics_peaks.c.resolution, func.max(metrics_peaks.c.peak)).group_by(
+                metrics_peaks.c.resolution
+            )
+        ).all()
+    assert dict(kept) == {60: 2, 600: 2, 1800: 2, 3600: 2}
