@@ -1,30 +1,30 @@
-"""The metrics API as seen by a bearer-token client."""
+"""The metrics runs API keeps config var values out of the commands it lists."""
 
 from __future__ import annotations
 
 from tests.support.api import Api, wait_for
 
 
+def _listed_command(api: Api, app: str, token: str, *, rotated_to: str | None = None) -> str:
+    """The command of a run that sent config var TOKEN's value ``token``, as the runs list
+    shows it (after TOKEN became ``rotated_to``, in a new release, if given)."""
+    api.create_app(app)
+    api.post(f"/apps/{app}/addons", {"plan": "one-off-metrics"}).ok()
+    api.patch(f"/apps/{app}/config-vars", {"TOKEN": token}).ok()
+    dyno = api.run(app, f"curl -H 'X-Token: {token}' example.invalid")
+    api.wait_ended(app, dyno["name"])
+    if rotated_to is not None:
+        api.patch(f"/apps/{app}/config-vars", {"TOKEN": rotated_to}).ok()
+    runs = wait_for(lambda: api.get(f"/apps/{app}/one-off-metrics/dynos").ok(), 30, "the run")
+    command: str = runs[0]["command"]
+    return command
+
+
 def test_runs_list_redacts_config_var_values(api: Api) -> None:
-    api.create_app("redacted-runs")
-    api.post("/apps/redacted-runs/addons", {"plan": "one-off-metrics"}).ok()
-    api.patch("/apps/redacted-runs/config-vars", {"TOKEN": "sup3r-s3cret"}).ok()
-    dyno = api.run("redacted-runs", "curl -H 'X-Token: sup3r-s3cret' example.invalid")
-    api.wait_ended("redacted-runs", dyno["name"])
-    runs = wait_for(
-        lambda: api.get("/apps/redacted-runs/one-off-metrics/dynos").ok(), 30, "the run recorded"
-    )
-    assert runs[0]["command"] == "curl -H 'X-Token: [REDACTED]' example.invalid"
+    command = _listed_command(api, "redacted-runs", "sup3r-s3cret")
+    assert command == "curl -H 'X-Token: [REDACTED]' example.invalid"
 
 
 def test_runs_list_keeps_hiding_a_value_changed_since_the_run(api: Api) -> None:
-    api.create_app("rotated")
-    api.post("/apps/rotated/addons", {"plan": "one-off-metrics"}).ok()
-    api.patch("/apps/rotated/config-vars", {"TOKEN": "old-s3cret"}).ok()
-    dyno = api.run("rotated", "curl -H 'X-Token: old-s3cret' example.invalid")
-    api.wait_ended("rotated", dyno["name"])
-    api.patch("/apps/rotated/config-vars", {"TOKEN": "new-s3cret"}).ok()  # a new release
-    runs = wait_for(
-        lambda: api.get("/apps/rotated/one-off-metrics/dynos").ok(), 30, "the run recorded"
-    )
-    assert runs[0]["command"] == "curl -H 'X-Token: [REDACTED]' example.invalid"
+    command = _listed_command(api, "rotated", "old-s3cret", rotated_to="new-s3cret")
+    assert command == "curl -H 'X-Token: [REDACTED]' example.invalid"
