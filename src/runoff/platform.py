@@ -22,9 +22,10 @@ from runoff.apps.slugs import SlugService
 from runoff.auth.model import User
 from runoff.auth.service import AuthService
 from runoff.clock import Clock, SystemClock
-from runoff.dynos.cgroups import Cgroups
 from runoff.dynos.cycling import Cycler
 from runoff.dynos.launching import Launches
+from runoff.dynos.local.cgroups import Cgroups
+from runoff.dynos.local.workspace import WorkspaceProvider
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
 from runoff.dynos.rendezvous import RendezvousServer, advertised_host, tls_files
@@ -33,7 +34,6 @@ from runoff.dynos.runtime_metrics import MetricsStore
 from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Supervisor
-from runoff.dynos.workspace import WorkspaceProvider
 from runoff.formation.manager import FormationManager
 from runoff.formation.service import FormationService
 from runoff.formation.store import FormationStore

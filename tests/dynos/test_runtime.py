@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.local.cgroups import Cgroups
 from tests.support.api import Api, wait_for
 from tests.support.live import ADMIN_TOKEN, LiveServer
 from tests.support.runcli import run_cli

@@ -26,8 +26,9 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runoff.dynos import tty, wire
-from runoff.dynos.tty import Stdio, Window
+from runoff.dynos import wire
+from runoff.dynos.local import tty
+from runoff.dynos.local.tty import Stdio, Window
 
 if TYPE_CHECKING:
     from runoff.dynos.rendezvous import Connection

@@ -11,11 +11,11 @@ from __future__ import annotations
 import signal
 
 from runoff.clock import Clock
-from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.local.cgroups import Cgroups
+from runoff.dynos.local.process import dyno_pids, signal_all
+from runoff.dynos.local.workspace import WorkspaceProvider
 from runoff.dynos.model import Dyno, Outcome, State, StopReason
-from runoff.dynos.process import dyno_pids, signal_all
 from runoff.dynos.store import DynoStore
-from runoff.dynos.workspace import WorkspaceProvider
 from runoff.logs.router import LogRouter
 from runoff.servers import ServerRecord, ServerRegistry
 

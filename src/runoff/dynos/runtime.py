@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runoff.clock import Clock
-from runoff.dynos import sizes, usage
-from runoff.dynos.cgroups import Cgroups, Limits
+from runoff.dynos import sizes
+from runoff.dynos.local import usage
+from runoff.dynos.local.cgroups import Cgroups, Limits
+from runoff.dynos.local.process import signal_all
 from runoff.dynos.model import Dyno, StopReason
-from runoff.dynos.process import signal_all
 from runoff.dynos.runtime_metrics import LoadAverage, MetricsStore, Sample, log_lines, sample_of
 from runoff.dynos.supervisor import Supervisor
 from runoff.logs.router import LogRouter

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from runoff.clock import rfc5424
+from runoff.dynos.local.usage import Usage
 from runoff.dynos.model import Dyno
-from runoff.dynos.usage import Usage
 from runoff.store.schema import dyno_metrics
 
 MB = 1024 * 1024

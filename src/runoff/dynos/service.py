@@ -16,11 +16,11 @@ from runoff.apps.releases import ReleaseService
 from runoff.apps.slugs import SlugService
 from runoff.dynos import sizes
 from runoff.dynos.attach import Attachment, AttachPoint, split_exit_marker
+from runoff.dynos.local.tty import window_from_env
 from runoff.dynos.model import Dyno, State, StopReason
 from runoff.dynos.rendezvous import RendezvousServer
 from runoff.dynos.store import DynoStore
 from runoff.dynos.supervisor import Launch, Supervisor
-from runoff.dynos.tty import window_from_env
 from runoff.errors import BadRequest, Conflict, Invalid, NotFound, Unavailable
 from runoff.settings import Settings
 

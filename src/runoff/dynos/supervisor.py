@@ -24,12 +24,12 @@ from typing import Any, Protocol
 
 from runoff.clock import Clock
 from runoff.dynos.attach import Attachment
-from runoff.dynos.cgroups import Cgroups, Limits
+from runoff.dynos.local.cgroups import Cgroups, Limits
+from runoff.dynos.local.process import MARKER, dyno_pids, exit_status, signal_all, spawn
+from runoff.dynos.local.workspace import WorkspaceProvider
 from runoff.dynos.messages import exit_state, stop_lines
 from runoff.dynos.model import Dyno, Outcome, State, StopReason, outcome_for
-from runoff.dynos.process import MARKER, dyno_pids, exit_status, signal_all, spawn
 from runoff.dynos.store import DynoStore
-from runoff.dynos.workspace import WorkspaceProvider
 from runoff.logs.capture import LineBuffer, widen_pipe
 from runoff.logs.model import APP
 from runoff.logs.router import LogRouter

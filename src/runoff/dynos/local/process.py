@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from runoff.dynos.cgroups import Cgroups
+from runoff.dynos.local.cgroups import Cgroups
 
 MARKER = "RUNOFF_DYNO_ID"
 
