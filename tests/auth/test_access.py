@@ -110,3 +110,21 @@ def test_only_admins_create_users(api: Api, user_api: Callable[[str], Api]) -> N
     assert alice.post("/users", {"email": "mallory@example.com"}).status == 403
     assert api.post("/users", {"email": "alice@example.com"}).status == 409
     assert api.post("/users", {"email": "not-an-email"}).status == 422
+
+
+def test_app_bound_token_stays_within_its_app(api: Api) -> None:
+    first = api.create_app("bound-one")
+    api.create_app("bound-two")
+    other = api.post("/oauth/authorizations", {"description": "unbound"}).ok()
+    created = api.post("/oauth/authorizations", {"description": "b", "app": "bound-one"}).ok()
+    bound = api.as_token(created["access_token"]["token"])
+
+    child = bound.post("/oauth/authorizations", {"description": "child"}).ok()
+    assert child["app"] == {"id": first["id"]}
+    assert bound.post("/oauth/authorizations", {"app": "bound-two"}).status in (403, 404)
+    listed = {a["id"] for a in bound.get("/oauth/authorizations").ok()}
+    assert listed == {created["id"], child["id"]}
+    assert bound.get(f"/oauth/authorizations/{other['id']}").status == 404
+    assert bound.delete(f"/oauth/authorizations/{other['id']}").status == 404
+    assert api.get(f"/oauth/authorizations/{other['id']}").status == 200
+    assert bound.post("/users", {"email": "new@example.com"}).status == 403

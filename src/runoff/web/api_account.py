@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from runoff.auth.model import Authorization, Principal
 from runoff.auth.scopes import Need, allows
-from runoff.errors import Forbidden, Invalid
+from runoff.errors import Forbidden, Invalid, NotFound
 from runoff.web import render
 from runoff.web.common import json_body, platform, principal, respond, sync
 
@@ -55,6 +56,11 @@ async def create_authorization(request: Request) -> Response:
         if not isinstance(name, str):
             raise Invalid("app must be an app name or id")
         app_id = (await sync(platform(request).apps.for_principal, who, name, Need.WRITE)).id
+    if who.app_id is not None:
+        # a token creates only tokens no wider than itself: an app-bound one, only for its app
+        if app_id not in (None, who.app_id):
+            raise Forbidden("A token bound to an app can only create tokens for that app.")
+        app_id = who.app_id
     created = await sync(
         platform(request).auth.create_authorization,
         who.user,
@@ -70,7 +76,14 @@ async def list_authorizations(request: Request) -> Response:
     who = await principal(request)
     _require_account_scope(who.scopes)
     found = await sync(platform(request).auth.list_authorizations, who.user)
-    return respond([render.authorization(a, who.user) for a in found])
+    visible = [a for a in found if who.app_id is None or a.app_id == who.app_id]
+    return respond([render.authorization(a, who.user) for a in visible])
+
+
+def _require_visible(who: Principal, found: Authorization) -> None:
+    """An app-bound token sees only the tokens of its app, as if the others did not exist."""
+    if who.app_id is not None and found.app_id != who.app_id:
+        raise NotFound("Couldn't find that authorization.")
 
 
 async def get_authorization(request: Request) -> Response:
@@ -79,12 +92,17 @@ async def get_authorization(request: Request) -> Response:
     found = await sync(
         platform(request).auth.get_authorization, who.user, request.path_params["id"]
     )
+    _require_visible(who, found)
     return respond(render.authorization(found, who.user))
 
 
 async def delete_authorization(request: Request) -> Response:
     who = await principal(request)
     _require_account_scope(who.scopes)
+    _require_visible(
+        who,
+        await sync(platform(request).auth.get_authorization, who.user, request.path_params["id"]),
+    )
     found = await sync(
         platform(request).auth.delete_authorization, who.user, request.path_params["id"]
     )
@@ -97,6 +115,8 @@ async def create_user(request: Request) -> Response:
     _require_account_scope(who.scopes)
     if not who.user.is_admin:
         raise Forbidden("Only an admin can create users.")
+    if who.app_id is not None:
+        raise Forbidden("A token bound to an app cannot create users.")
     body = await json_body(request)
     email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str):
