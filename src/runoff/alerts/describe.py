@@ -72,7 +72,13 @@ class Describer:
         """A run as alerts show it, with ``log_lines`` (see ``log_excerpt``) redacted and the
         guidance for a run that failed or timed out (or, given ``now``, that is still running;
         its ``running_seconds`` then says for how long)."""
-        logs = [self.redact(line.render()) for line in log_lines]
+        messages = self.redact.lines(
+            [line.message.decode("utf-8", "replace") for line in log_lines]
+        )
+        logs = [
+            line._replace(message=text.encode()).render()
+            for line, text in zip(log_lines, messages, strict=True)
+        ]
         ended = dyno.ended_at
         running_for = None
         if ended is None and now is not None:
