@@ -128,3 +128,16 @@ def test_app_bound_token_stays_within_its_app(api: Api) -> None:
     assert bound.delete(f"/oauth/authorizations/{other['id']}").status == 404
     assert api.get(f"/oauth/authorizations/{other['id']}").status == 200
     assert bound.post("/users", {"email": "new@example.com"}).status == 403
+
+
+def test_only_owners_delete_apps(api: Api, user_api: Callable[[str], Api]) -> None:
+    alice, bob, carol = user_api("alice"), user_api("bob"), user_api("carol")
+    alice.create_app("owned-app")
+    alice.post("/apps/owned-app/collaborators", {"user": "bob@example.com"}).ok()
+    assert bob.delete("/apps/owned-app").status == 403
+    alice.post("/teams", {"name": "crew"}).ok()
+    alice.request("PUT", "/teams/crew/members", {"email": "carol@example.com", "role": "member"})
+    carol.post("/teams/apps", {"team": "crew", "name": "crew-app"}).ok()
+    assert carol.delete("/apps/crew-app").status == 403
+    assert alice.delete("/apps/crew-app").status == 200
+    assert alice.delete("/apps/owned-app").status == 200

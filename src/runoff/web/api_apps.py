@@ -15,9 +15,11 @@ from starlette.routing import Route
 from runoff.apps.model import App
 from runoff.apps.releases import parse_range
 from runoff.apps.slugs import MAX_SLUG_BYTES
+from runoff.auth.model import User
 from runoff.auth.scopes import Need, allows
-from runoff.errors import Forbidden, Invalid
+from runoff.errors import Forbidden, Invalid, NotFound
 from runoff.platform import Platform
+from runoff.teams.model import Role
 from runoff.web import render
 from runoff.web.common import app_for, json_body, platform, principal, respond, sync
 
@@ -63,8 +65,23 @@ async def get_app(request: Request) -> Response:
     return respond(await sync(_render_app, platform(request), app))
 
 
+def _require_owner(plat: Platform, user: User, app: App) -> None:
+    """Destructive app operations belong to owners, as on Heroku: the owner of a personal app,
+    an admin of the team that owns a team app; collaborators and team members get 403."""
+    team = plat.teams.team_of(app.id)
+    if team is None:
+        if app.owner_id == user.id:
+            return
+    else:
+        with contextlib.suppress(NotFound):
+            if plat.teams.get(user, team).role is Role.ADMIN:
+                return
+    raise Forbidden(f"Only the owner of {app.name} can do this.")
+
+
 async def delete_app(request: Request) -> Response:
-    _, app = await app_for(request, Need.WRITE)
+    who, app = await app_for(request, Need.WRITE)
+    await sync(_require_owner, platform(request), who.user, app)
     await platform(request).delete_app(app)
     return respond(render.app(app))
 
