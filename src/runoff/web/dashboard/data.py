@@ -102,8 +102,9 @@ class _DynoLogStream(_Stream):
             if not self._wanted(part):
                 continue
             shared = {"time": rfc5424(part.at), "source": part.source, "dyno": part.dyno}
-            for line in part.to_lines():
-                message = self.clean(line.message.decode("utf-8", "replace"))
+            lines = part.to_lines()  # a long line's split records share one batch
+            messages = self.clean.lines([ln.message.decode("utf-8", "replace") for ln in lines])
+            for line, message in zip(lines, messages, strict=True):
                 event = {"id": line.id, **shared, "message": message}
                 parts.append(f"id: {line.id}\ndata: {json.dumps(event)}\n\n")
         return "".join(parts).encode()
