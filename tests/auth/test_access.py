@@ -141,3 +141,11 @@ def test_only_owners_delete_apps(api: Api, user_api: Callable[[str], Api]) -> No
     assert carol.delete("/apps/crew-app").status == 403
     assert alice.delete("/apps/crew-app").status == 200
     assert alice.delete("/apps/owned-app").status == 200
+
+
+def test_write_scope_cannot_release_commands(api: Api) -> None:
+    api.create_app("released")
+    created = api.post("/oauth/authorizations", {"description": "w", "scope": ["write"]})
+    write = api.as_token(created.ok()["access_token"]["token"])
+    reply = write.post("/apps/released/releases", {"slug": "any"})
+    assert reply.status == 403

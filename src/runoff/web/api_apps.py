@@ -196,7 +196,10 @@ async def get_release(request: Request) -> Response:
 
 
 async def create_release(request: Request) -> Response:
-    who, app = await app_for(request, Need.WRITE)
+    # a release runs the slug's process types with the app's config: whoever may choose the
+    # commands may read config vars through them, so this needs write-protected (stricter
+    # than Heroku on purpose)
+    who, app = await app_for(request, Need.WRITE_PROTECTED)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise Invalid("The request body must be a JSON object")
