@@ -44,6 +44,11 @@ class Conflict(RunoffError):
     status = 409
 
 
+class TooLarge(RunoffError):
+    id = "request_too_large"
+    status = 413
+
+
 class Invalid(RunoffError):
     """A field has a value the platform cannot accept (HTTP 422)."""
 

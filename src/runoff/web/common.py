@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from runoff.apps.model import App
 from runoff.auth.model import Principal
 from runoff.auth.scopes import Need
-from runoff.errors import BadRequest, Unauthorized
+from runoff.errors import BadRequest, TooLarge, Unauthorized
 from runoff.platform import Platform
 
 T = TypeVar("T")
@@ -72,16 +72,67 @@ async def app_for(request: Request, need: Need) -> tuple[Principal, App]:
     return who, app
 
 
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 async def json_body(request: Request, *, required: bool = True) -> Any:
+    """The decoded JSON body, checked so that everything in it can be stored and read back.
+
+    Raises ``TooLarge`` over ``MAX_JSON_BYTES``; ``BadRequest`` for invalid JSON, nesting
+    deeper than ``MAX_JSON_DEPTH``, NaN/Infinity, integers outside 64 bits, or text holding NUL
+    or lone surrogates (PostgreSQL and UTF-8 cannot store them), naming the offending field.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+        raise TooLarge(f"The request body is larger than {MAX_JSON_BYTES} bytes")
     raw = await request.body()
+    if len(raw) > MAX_JSON_BYTES:
+        raise TooLarge(f"The request body is larger than {MAX_JSON_BYTES} bytes")
     if not raw.strip():
         if required:
             raise BadRequest("The request body must be a JSON object")
         return {}
     try:
-        return json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise BadRequest("The request body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from None
+    _check_value(value, "body", 0)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_value(value: Any, where: str, depth: int) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise BadRequest(f"{where}: nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        _check_text(value, where)
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise BadRequest(f"{where}: integer out of range")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, f"{where} key")
+            _check_value(item, f"{where}.{key}" if where != "body" else key, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_value(item, f"{where}[{index}]", depth + 1)
+
+
+def _check_text(text: str, where: str) -> None:
+    if "\x00" in text:
+        raise BadRequest(f"{where}: text must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{where}: text is not valid Unicode (lone surrogate)") from None
 
 
 def respond(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
