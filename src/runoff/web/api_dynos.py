@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runoff.auth.scopes import Need
+from runoff.alerts import redact
+from runoff.alerts.redact import Redactor
+from runoff.apps.model import App
+from runoff.auth.model import Principal
+from runoff.auth.scopes import Need, allows
 from runoff.dynos.attach import AttachPoint
 from runoff.dynos.model import Dyno
 from runoff.dynos.service import parse_create
@@ -18,10 +23,24 @@ from runoff.web.common import app_for, json_body, platform, respond, sync
 
 
 def _render(
-    plat: Platform, found: Dyno, app_name: str, attach: AttachPoint | None = None
+    plat: Platform,
+    found: Dyno,
+    app_name: str,
+    attach: AttachPoint | None = None,
+    clean: Redactor | None = None,
 ) -> dict[str, Any]:
-    """The dyno with its size's limits and how this server enforces them."""
-    return {**render.dyno(found, app_name, attach), **plat.runtime.describe(found)}
+    """The dyno with its size's limits and how this server enforces them; its command
+    redacted by ``clean`` when given."""
+    shown = found if clean is None else dataclasses.replace(found, command=clean(found.command))
+    return {**render.dyno(shown, app_name, attach), **plat.runtime.describe(found)}
+
+
+def _cleaner(plat: Platform, who: Principal, app: App, found: list[Dyno]) -> Redactor | None:
+    """None for a principal that may read config vars (commands shown as typed), else the
+    redactor of the app's config (the same as the runs list's)."""
+    if allows(list(who.scopes), Need.READ_PROTECTED):
+        return None
+    return redact.for_runs(plat.engine, app.id, [d.id for d in found])
 
 
 async def create_dyno(request: Request) -> Response:
@@ -38,17 +57,19 @@ async def create_dyno(request: Request) -> Response:
 
 
 async def list_dynos(request: Request) -> Response:
-    _, app = await app_for(request, Need.READ)
+    who, app = await app_for(request, Need.READ)
     plat = platform(request)
     found = await sync(plat.dynos.list, app)
-    return respond([_render(plat, d, app.name) for d in found])
+    clean = await sync(_cleaner, plat, who, app, found)
+    return respond([_render(plat, d, app.name, clean=clean) for d in found])
 
 
 async def get_dyno(request: Request) -> Response:
-    _, app = await app_for(request, Need.READ)
+    who, app = await app_for(request, Need.READ)
     plat = platform(request)
     found = await sync(plat.dynos.get, app, request.path_params["dyno"])
-    return respond(_render(plat, found, app.name))
+    clean = await sync(_cleaner, plat, who, app, [found])
+    return respond(_render(plat, found, app.name, clean=clean))
 
 
 async def stop_dyno(request: Request) -> Response:
