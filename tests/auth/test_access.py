@@ -149,3 +149,15 @@ def test_write_scope_cannot_release_commands(api: Api) -> None:
     write = api.as_token(created.ok()["access_token"]["token"])
     reply = write.post("/apps/released/releases", {"slug": "any"})
     assert reply.status == 403
+
+
+def test_addon_lookup_hides_other_apps(api: Api, user_api: Callable[[str], Api]) -> None:
+    alice, bob = user_api("alice"), user_api("bob")
+    app = alice.create_app("addon-owner")
+    addon = alice.post("/apps/addon-owner/addons", {"plan": "one-off-metrics"}).ok()
+    for ref in (addon["id"], addon["name"]):
+        hidden = bob.post("/actions/addons/resolve", {"addon": ref})
+        missing = bob.post("/actions/addons/resolve", {"addon": ref + "x"})
+        assert hidden.status == missing.status == 404
+        assert hidden.body["message"] == f"Couldn't find that add-on: {ref}"
+        assert app["id"] not in str(hidden.body)

@@ -184,7 +184,11 @@ async def resolve_addon(request: Request) -> Response:
         found = await sync(plat.metrics.addons.get, app, ref)
     else:
         found = await sync(plat.metrics.addons.find, ref)
-        await sync(plat.apps.for_principal, who, found.app_id, Need.READ)
+        try:
+            await sync(plat.apps.for_principal, who, found.app_id, Need.READ)
+        except NotFound:
+            # the same answer as for no such add-on: never the hidden app's id or existence
+            raise NotFound(f"Couldn't find that add-on: {ref}") from None
     return respond([render_addon(found, _base_url(request))])
 
 
