@@ -9,7 +9,7 @@ import pytest
 from starlette.requests import Request
 
 from runoff.errors import RunoffError
-from runoff.web.common import MAX_JSON_BYTES, json_body
+from runoff.web.common import MAX_JSON_BYTES, json_body, resume_id
 
 
 def post(raw: bytes) -> tuple[int, dict[str, object]]:
@@ -59,3 +59,22 @@ def test_a_body_over_the_cap_answers_413() -> None:
 def test_good_bodies_pass() -> None:
     body = {"name": "é✓", "n": 2**63 - 1, "list": [True, None, 1.5]}
     assert post(json.dumps(body).encode()) == (200, {"body": body})
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("42", 42),
+        (" 42 ", 42),
+        ("²", None),
+        ("-1", None),
+        ("abc", None),
+        ("9" * 40, None),
+        (str(2**63), None),
+        (str(2**63 - 1), 2**63 - 1),
+    ],
+)
+def test_a_resume_point_never_fails(header: str | None, expected: int | None) -> None:
+    assert resume_id(header) == expected

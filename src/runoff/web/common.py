@@ -104,6 +104,19 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
     return value
 
 
+def resume_id(header: str | None) -> int | None:
+    """The log line id a stream resumes after (``Last-Event-ID``), or None to start afresh.
+
+    Anything but a plain ASCII number within 64 bits starts afresh: a resume point never fails
+    or ends a stream.
+    """
+    text = (header or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= INT64_MAX else None
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 

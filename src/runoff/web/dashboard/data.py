@@ -26,7 +26,7 @@ from runoff.logs.sessions import LogSession
 from runoff.metrics import PLOTS
 from runoff.platform import Platform
 from runoff.web.api_logs import _Stream
-from runoff.web.common import platform, respond, sync
+from runoff.web.common import platform, respond, resume_id, sync
 from runoff.web.dashboard import views
 from runoff.web.dashboard.guard import app_for, data
 
@@ -134,9 +134,8 @@ async def logs(request: Request) -> Response:
         created_at=now,
         expires_at=now,
     )
-    last_id = request.headers.get("last-event-id", "")
     events = _DynoLogStream(plat, session, found, clean).events(
-        int(last_id) if last_id.isdigit() else None
+        resume_id(request.headers.get("last-event-id"))
     )
     return StreamingResponse(
         _with_end(events),
