@@ -38,7 +38,10 @@ class ListRange:
     end: int | None = None
 
 
-_RANGE = re.compile(r"^\s*(\w+)\s+(\d*)\s*\.\.\s*(\d*)\s*(?:;\s*(.*))?$")
+_RANGE = re.compile(r"^\s*(\w+)\s+(\d*)\s*\.\.\s*(\d*)\s*(?:;\s*(.*))?$", re.ASCII)
+_INT64_MAX = 2**63 - 1
+MAX_CONFIG_NAME = 256
+MAX_CONFIG_VALUE = 32 * 1024  # bytes; well under exec's 128 KiB per "KEY=value" string
 
 
 def parse_range(header: str | None, *, max_limit: int = 1000) -> ListRange:
@@ -55,7 +58,7 @@ def parse_range(header: str | None, *, max_limit: int = 1000) -> ListRange:
                 raise BadRequest(f"Invalid Range header: order must be asc or desc, got {value!r}")
             descending = value == "desc"
         elif key == "max":
-            if not value.isdigit() or int(value) < 1:
+            if not (value.isascii() and value.isdigit()) or int(value) < 1:
                 raise BadRequest(
                     f"Invalid Range header: max must be a positive integer, got {value!r}"
                 )
@@ -64,6 +67,8 @@ def parse_range(header: str | None, *, max_limit: int = 1000) -> ListRange:
             raise BadRequest(f"Invalid Range header: unknown parameter {key!r}")
     start = int(match.group(2)) if match.group(2) and match.group(1) == "version" else None
     end = int(match.group(3)) if match.group(3) and match.group(1) == "version" else None
+    if any(bound is not None and bound > _INT64_MAX for bound in (start, end)):
+        raise BadRequest("Invalid Range header: version out of range")
     return ListRange(descending=descending, limit=limit, start=start, end=end)
 
 
@@ -72,12 +77,20 @@ def validate_config_patch(patch: Any) -> dict[str, str | None]:
         raise BadRequest("config vars must be a JSON object of KEY: value (null to unset)")
     checked: dict[str, str | None] = {}
     for key, value in patch.items():
-        if not CONFIG_KEY.match(key):
+        if not CONFIG_KEY.fullmatch(key):
             raise Invalid(f"Invalid config var name {key!r}: use only letters, digits and _")
         if value is not None and not isinstance(value, str):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise Invalid(f"Config var {key} must be a string or null")
             value = str(value)
+        if len(key) > MAX_CONFIG_NAME:
+            raise Invalid(
+                f"Config var name {key[:40]}… is longer than {MAX_CONFIG_NAME} characters"
+            )
+        if value is not None and len(value.encode("utf-8", "surrogatepass")) > MAX_CONFIG_VALUE:
+            raise Invalid(f"Config var {key} is larger than {MAX_CONFIG_VALUE} bytes")
+        if value is not None and "\x00" in value:
+            raise Invalid(f"Config var {key} must not contain NUL characters")
         checked[key] = value
     return checked
 
