@@ -169,3 +169,16 @@ def test_app_routes_by_scope_and_stranger(api: Api, user_api: Callable[[str], Ap
             assert reply.status == 404, (method, path, reply)
             assert reply.body["message"] == "Couldn't find that app: matrix-app"
     assert api.delete("/apps/matrix-app").status == 200
+
+
+def test_app_bound_tokens_reach_no_other_app(api: Api) -> None:
+    api.create_app("matrix-app")
+    api.create_app("matrix-other")
+    for scope in SCOPES:
+        body = {"description": scope, "scope": [scope], "app": "matrix-other"}
+        token = api.as_token(api.post("/oauth/authorizations", body).ok()["access_token"]["token"])
+        for (method, path), need in POLICY.items():
+            if need is not None:
+                reply = token.request(method, _fill(path), {})
+                assert reply.status == 404, (scope, method, path, reply)
+        assert {a["name"] for a in token.get("/apps").ok()} <= {"matrix-other"}
