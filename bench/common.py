@@ -6,14 +6,13 @@ import http.client
 import io
 import json
 import os
-import socket
+import re
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,11 +21,7 @@ from typing import Any
 TOKEN = "bench-token"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+LISTENING = re.compile(rb"^runoff: listening on http://[^\s]+:(\d+)$", re.M)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -56,16 +51,17 @@ def print_table(title: str, rows: list[tuple[str, dict[str, float]]]) -> None:
 
 
 class Server:
-    """``runoff server`` in a subprocess with its own data dir (SQLite unless a URL is given)."""
+    """``runoff server`` in a subprocess with its own data dir (SQLite unless a URL is given),
+    on ports it picks itself (``port`` is the API's once started)."""
 
     def __init__(self, database_url: str | None = None, **env: str) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="runoff-bench-")
-        self.port = free_port()
+        self.port = 0
         self.env = {
             **os.environ,
             "RUNOFF_DATA_DIR": str(Path(self.tmp.name) / "data"),
             "RUNOFF_ADMIN_TOKEN": TOKEN,
-            "RUNOFF_PORT": str(self.port),
+            "RUNOFF_PORT": "0",
             "RUNOFF_RENDEZVOUS_PORT": "0",  # attached runs: any free port, no clash
             "RUNOFF_ONEOFF_LIMIT": "10000",
             **env,
@@ -79,17 +75,20 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Server:
-        log = open(Path(self.tmp.name) / "server.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runoff.server"], env=self.env, stdout=log, stderr=log
-        )
-        for _ in range(400):
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.025)
-        raise RuntimeError("the runoff server did not start")
+        path = Path(self.tmp.name) / "server.log"
+        with path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "runoff.server"], env=self.env, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if found := LISTENING.search(path.read_bytes()):
+                self.port = int(found[1])
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the runoff server did not start:\n{path.read_text()}")
+            time.sleep(0.025)
+        raise RuntimeError("the runoff server did not start within 60 s")
 
     def __exit__(self, *_: object) -> None:
         assert self.proc is not None

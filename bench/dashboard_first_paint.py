@@ -31,13 +31,14 @@ from urllib.parse import urlencode
 
 import uvicorn
 
-from bench.common import free_port, percentile
+from bench.common import percentile
 from bench.metrics_data import generated_or_reused
 from runoff.apps.service import AppService
 from runoff.auth.service import AuthService
 from runoff.clock import FakeClock
 from runoff.metrics import PLOTS
 from runoff.platform import Platform
+from runoff.server import listen
 from runoff.settings import Settings
 from runoff.store.db import make_engine, migrate
 from runoff.web.app import create_app
@@ -71,17 +72,22 @@ class InProcessServer:
     def __init__(self, database_url: str, data_dir: Path, clock: FakeClock) -> None:
         settings = Settings.from_env(
             {"RUNOFF_DATA_DIR": str(data_dir), "RUNOFF_DATABASE_URL": database_url}
-        ).with_overrides(port=free_port(), rendezvous_port=0)
+        ).with_overrides(rendezvous_port=0)
+        sock = listen("127.0.0.1", 0)  # any free port, ours from now on
+        settings = settings.with_overrides(port=sock.getsockname()[1])
         self.platform = Platform(settings, clock=clock)
-        config = uvicorn.Config(create_app(self.platform), host="127.0.0.1",
-                                port=settings.port, log_level="warning", lifespan="on")  # fmt: skip
+        config = uvicorn.Config(create_app(self.platform), log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.url = f"http://127.0.0.1:{settings.port}"
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
+        self.thread = threading.Thread(
+            target=lambda: asyncio.run(self.server.serve(sockets=[sock])), daemon=True
+        )
 
     def __enter__(self) -> InProcessServer:
         self.thread.start()
         while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("the runoff server failed to start (see its output above)")
             time.sleep(0.02)
         return self
 

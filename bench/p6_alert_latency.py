@@ -26,19 +26,32 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from bench.common import Client, Server, free_port, print_table, summary_ms
+from bench.common import Client, Server, print_table, summary_ms
 
 EXITED = re.compile(r"(\S+) heroku\[\S+\]: Process exited with status \d+")
 
 
+class PortZeroController(Controller):
+    """aiosmtpd's controller on port 0: it learns the port it got before connecting to it."""
+
+    def _trigger_server(self) -> None:
+        if self.port == 0 and self.server is not None:
+            self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
 class Inbox:
-    """Accepted messages as (time accepted, parsed message)."""
+    """Accepted messages as (time accepted, parsed message); ``port`` once started."""
 
     def __init__(self) -> None:
-        self.port = free_port()
         self.received: list[tuple[float, EmailMessage]] = []
         self.arrived = threading.Condition()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = PortZeroController(self, hostname="127.0.0.1", port=0)
+
+    @property
+    def port(self) -> int:
+        port: int = self.controller.port
+        return port
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         accepted = time.time()

@@ -57,13 +57,22 @@ class Server:
         self.loop = asyncio.new_event_loop()
         self._stop = threading.Event()
         self._ready = threading.Event()
+        self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
-        self._ready.wait(30)
+        if not self._ready.wait(60):  # set once started, or once the start failed
+            raise RuntimeError("the platform did not start within 60 s")
+        if self._failed is not None:
+            raise RuntimeError(f"the platform did not start: {self._failed}") from self._failed
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._main())
+        try:
+            self.loop.run_until_complete(self._main())
+        except Exception as exc:
+            self._failed = exc
+            self._ready.set()
+            raise
 
     async def _main(self) -> None:
         await self.platform.start()
@@ -106,7 +115,8 @@ def settings_for(root: Path, database_url: str | None) -> Settings:
     env = {"RUNOFF_DATA_DIR": str(root / "data"), "RUNOFF_ONEOFF_LIMIT": "100000"}
     if database_url:
         env["RUNOFF_DATABASE_URL"] = database_url
-    return Settings.from_env(env).with_overrides(stop_grace_seconds=1.0)
+    # attached runs on any free port: the bench runs whatever else listens on the machine
+    return Settings.from_env(env).with_overrides(stop_grace_seconds=1.0, rendezvous_port=0)
 
 
 # latency ------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from runoff.platform import Platform
@@ -17,6 +18,11 @@ log = logging.getLogger("runoff")
 
 
 def main(host: str | None = None, port: int | None = None) -> int:
+    """Serve until SIGINT/SIGTERM; 0 after a graceful stop, 1 if the server could not start.
+
+    Port 0 (API or attached runs) picks a free port; the ``listening on`` and ``attached runs``
+    lines, printed once both listen, name the ports actually bound.
+    """
     import uvicorn
 
     from runoff.web.app import create_app
@@ -29,6 +35,12 @@ def main(host: str | None = None, port: int | None = None) -> int:
     settings = settings.with_overrides(
         host=host or settings.host, port=settings.port if port is None else port
     )
+    try:
+        sock = listen(settings.host, settings.port)
+    except OSError as exc:
+        print(f"runoff: {exc.strerror}", file=sys.stderr, flush=True)
+        return 1
+    settings = settings.with_overrides(port=sock.getsockname()[1])
     platform = Platform(settings)
     token = platform.bootstrap()
     print(f"runoff: data in {settings.data_dir}", flush=True)
@@ -40,18 +52,41 @@ def main(host: str | None = None, port: int | None = None) -> int:
         )
     config = uvicorn.Config(
         create_app(platform),
-        host=settings.host,
-        port=settings.port,
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-    server = _server_class()(config)
+    server = _server_class()(config, lambda: _print_ready(platform))
+    asyncio.run(server.serve(sockets=[sock]))
+    if not server.started:
+        print("runoff: the server could not start (see above)", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host:port`` (port 0: a free one, read it from the socket).
+
+    Raises ``OSError`` whose ``strerror`` names the address and the setting to change.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise OSError(
+            exc.errno,
+            f"cannot listen on {host}:{port} ({exc.strerror}); "
+            "choose another port with RUNOFF_PORT or --port",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _print_ready(platform: Platform) -> None:
+    settings = platform.settings
     print(f"runoff: listening on http://{settings.host}:{settings.port}", flush=True)
     _print_dashboard(settings)
     _print_rendezvous(platform)
-    asyncio.run(server.serve())
-    return 0
 
 
 def _print_dashboard(settings: Settings) -> None:
@@ -63,9 +98,12 @@ def _print_dashboard(settings: Settings) -> None:
 
 
 def _print_rendezvous(platform: Platform) -> None:
-    rendezvous, port = platform.rendezvous, platform.settings.rendezvous_port
-    where = f"{rendezvous.public_host}:{port}" if port else f"{rendezvous.public_host} (any port)"
-    print(f"runoff: attached runs (`run`) connect with TLS to {where}", flush=True)
+    rendezvous = platform.rendezvous
+    print(
+        f"runoff: attached runs (`run`) connect with TLS to {rendezvous.public_host}:"
+        f"{rendezvous.port}",
+        flush=True,
+    )
     if rendezvous.tls.ca is not None:
         print(
             f"runoff: its CA certificate is {rendezvous.tls.ca}; for the heroku CLI: "
@@ -80,7 +118,17 @@ def _server_class() -> Any:
     import uvicorn
 
     class Server(uvicorn.Server):
-        """uvicorn's server, minus re-raising SIGTERM after a graceful shutdown (exit 0)."""
+        """uvicorn's server, minus re-raising SIGTERM after a graceful shutdown (exit 0), and
+        calling ``ready`` once the platform has started and the API listens."""
+
+        def __init__(self, config: uvicorn.Config, ready: Callable[[], None]) -> None:
+            super().__init__(config)
+            self._ready = ready
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                self._ready()
 
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:

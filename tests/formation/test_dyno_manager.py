@@ -10,7 +10,7 @@ import pytest
 from runoff.clock import FakeClock
 from tests.formation.conftest import deploy_settled, running, runs_of, wait_running
 from tests.support.api import Api, wait_for
-from tests.support.live import ADMIN_TOKEN, LiveServer, free_port
+from tests.support.live import ADMIN_TOKEN, LiveServer
 
 SLEEPERS = "web: exec sleep 600\nworker: exec sleep 600\n"
 
@@ -179,7 +179,7 @@ def test_the_next_server_brings_the_formation_back(
     scale(api, "survivor", worker=2)
     before = wait_running(api, "survivor", {"worker.1", "worker.2"})
     first.stop()
-    second = LiveServer(first.settings.with_overrides(port=free_port())).start()
+    second = LiveServer(first.settings.with_overrides(port=0)).start()
     try:
         api = Api(second.url, ADMIN_TOKEN)
         after = wait_running(api, "survivor", {"worker.1", "worker.2"})

@@ -12,8 +12,6 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.support.live import free_port
-
 
 @dataclass(frozen=True)
 class Received:
@@ -33,6 +31,15 @@ class Received:
         return str(part.get_content())
 
 
+class _Controller(Controller):
+    """aiosmtpd's controller on port 0: it learns the port it got before connecting to it."""
+
+    def _trigger_server(self) -> None:
+        if self.port == 0 and self.server is not None:
+            self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
 class _Handler:
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
@@ -49,7 +56,7 @@ class Inbox:
     and up again on the same port; ``url`` is the RUNOFF_SMTP_URL to reach it."""
 
     def __init__(self, **controller: Any) -> None:
-        self.port = free_port()
+        self.port = 0  # the port it got, once started
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._options = controller
@@ -68,10 +75,11 @@ class Inbox:
             return list(self.received)
 
     def start(self) -> Inbox:
-        self._controller = Controller(
+        self._controller = _Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port, **self._options
         )
         self._controller.start()
+        self.port = self._controller.port
         return self
 
     def stop(self) -> None:
