@@ -27,7 +27,7 @@ from runoff.metrics import selection
 from runoff.metrics.rollups import overlaps
 from runoff.query import Filter
 from runoff.store.rows import insert_new
-from runoff.store.schema import metrics_peaks, metrics_runs
+from runoff.store.schema import addons, metrics_peaks, metrics_runs
 
 if TYPE_CHECKING:
     from runoff.metrics.plots import Window
@@ -165,8 +165,20 @@ def cached_peaks(
     ]
     if keep:
         with engine.begin() as conn:
-            insert_new(conn, metrics_peaks, keep)
+            if _hold_addon(conn, addon_id):
+                insert_new(conn, metrics_peaks, keep)
     return {**kept, **computed}
+
+
+def _hold_addon(conn: Connection, addon_id: str) -> bool:
+    """Whether the add-on still exists, kept so until the transaction ends.
+
+    On PostgreSQL a ``FOR KEY SHARE`` row lock: a destroy under way is waited for (then the
+    row is gone), a later one waits for this transaction and its cascade takes what was
+    inserted. On SQLite the write transaction already holds the database.
+    """
+    held = select(addons.c.id).where(addons.c.id == addon_id)
+    return conn.execute(held.with_for_update(read=True, key_share=True)).first() is not None
 
 
 def forget_from(conn: Connection, addon_id: str, since: int) -> None:
