@@ -23,17 +23,18 @@ from runoff.auth.model import User
 from runoff.auth.service import AuthService
 from runoff.clock import Clock, SystemClock
 from runoff.dynos.cycling import Cycler
-from runoff.dynos.launching import Launches
+from runoff.dynos.executor import Executor
+from runoff.dynos.lifecycle import DynoLifecycle
 from runoff.dynos.local.cgroups import Cgroups
+from runoff.dynos.local.executor import LocalExecutor
 from runoff.dynos.local.workspace import WorkspaceProvider
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
 from runoff.dynos.rendezvous import RendezvousServer, advertised_host, tls_files
-from runoff.dynos.runtime import RuntimeMonitor
+from runoff.dynos.runtime import Quotas, RuntimeMonitor, enforcement
 from runoff.dynos.runtime_metrics import MetricsStore
 from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
-from runoff.dynos.supervisor import Supervisor
 from runoff.formation.manager import FormationManager
 from runoff.formation.service import FormationService
 from runoff.formation.store import FormationStore
@@ -57,7 +58,9 @@ log = logging.getLogger(__name__)
 
 
 class Platform:
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, executor: Executor | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -76,21 +79,25 @@ class Platform:
         self.registry = ServerRegistry(self.engine, self.clock)
         self.server = self.registry.register()
         self.dyno_store = DynoStore(self.engine, self.clock)
-        self.workspaces = WorkspaceProvider(settings.data_dir / "dynos", settings.workspace_mode)
-        self.cgroups = Cgroups(settings.cgroups, resources=True)
+        self.executor = executor or self._local_executor(settings)
         self.timers = Timers(self.clock)
-        self.supervisor = Supervisor(
+        quotas = Quotas(
+            settings.memory_quota_scale,
+            enforcement(settings.memory_limits, self.executor.enforces_memory),
+        )
+        self.lifecycle = DynoLifecycle(
             store=self.dyno_store,
             router=self.router,
-            workspaces=self.workspaces,
-            cgroups=self.cgroups,
+            executor=self.executor,
             clock=self.clock,
-            grace_seconds=settings.stop_grace_seconds,
             timers=self.timers,
+            grace_seconds=settings.stop_grace_seconds,
+            server_id=self.server.id,
+            limits_for=quotas.limits_for,
         )
         self.runtime = RuntimeMonitor(
-            supervisor=self.supervisor,
-            cgroups=self.cgroups,
+            lifecycle=self.lifecycle,
+            quotas=quotas,
             router=self.router,
             store=MetricsStore(self.engine),
             clock=self.clock,
@@ -100,9 +107,8 @@ class Platform:
         self.dynos = DynoService(
             settings=settings,
             store=self.dyno_store,
-            supervisor=self.supervisor,
+            lifecycle=self.lifecycle,
             releases=self.releases,
-            slugs=self.slugs,
             server_id=self.server.id,
             rendezvous=self.rendezvous,
         )
@@ -114,6 +120,14 @@ class Platform:
         )
         self._heartbeat: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
+
+    def _local_executor(self, settings: Settings) -> LocalExecutor:
+        return LocalExecutor(
+            workspaces=WorkspaceProvider(settings.data_dir / "dynos", settings.workspace_mode),
+            cgroups=Cgroups(settings.cgroups, resources=True),
+            slug_tree=self.slugs.tree,
+            memory_limits=settings.memory_limits,
+        )
 
     @staticmethod
     def _rendezvous(settings: Settings) -> RendezvousServer:
@@ -130,34 +144,30 @@ class Platform:
     def _wire_formation(self) -> None:
         """The formation manager, daily cycling and the release phase."""
         self.formation_store = FormationStore(self.engine, self.clock)
-        self.launches = Launches()
         self.formation_manager = FormationManager(
             formations=self.formation_store,
             dynos=self.dyno_store,
-            supervisor=self.supervisor,
+            lifecycle=self.lifecycle,
             releases=self.releases,
-            slugs=self.slugs,
             router=self.router,
             timers=self.timers,
             settings=self.settings,
             server_id=self.server.id,
-            launches=self.launches,
         )
         self.formations = FormationService(
             self.formation_store, self.releases, self.formation_manager.changed
         )
         self.dynos.formation = self.formation_manager
         self.releases.listeners.append(lambda app, release: self.formation_manager.changed(app.id))
-        self.cycler = Cycler(store=self.dyno_store, supervisor=self.supervisor, timers=self.timers)
+        self.cycler = Cycler(store=self.dyno_store, lifecycle=self.lifecycle, timers=self.timers)
         self.release_phase = ReleasePhase(
             releases=self.releases,
             apps=self.apps,
             dynos=self.dynos,
             dyno_store=self.dyno_store,
-            supervisor=self.supervisor,
+            lifecycle=self.lifecycle,
             router=self.router,
             timeout_seconds=self.settings.release_phase_timeout_seconds,
-            launches=self.launches,
         )
         self.scheduler_store = SchedulerStore(self.engine, self.clock)
         self.scheduler_runner = SchedulerRunner(
@@ -169,7 +179,6 @@ class Platform:
             stop_dyno=self.formation_manager.stop_dyno,
             timers=self.timers,
             server_id=self.server.id,
-            launches=self.launches,
         )
         self.scheduler = SchedulerService(self.scheduler_store, self.scheduler_runner)
 
@@ -187,17 +196,14 @@ class Platform:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.router.attach_loop(loop)
-        self.supervisor.start(loop)
+        self.lifecycle.start(loop)
         await self.rendezvous.start()
-        lost = await asyncio.to_thread(
-            reconcile,
+        lost = await reconcile(
             registry=self.registry,
             me=self.server,
             store=self.dyno_store,
             router=self.router,
-            cgroups=self.cgroups,
-            workspaces=self.workspaces,
-            clock=self.clock,
+            executor=self.executor,
         )
         if lost:
             log.warning("reconciled %d dyno(s) left running by a server that died", len(lost))
@@ -235,8 +241,7 @@ class Platform:
             await self.scheduler_runner.stop()
             await self.release_phase.stop()
             await self.formation_manager.stop()
-            await self.launches.drain()  # so that the shutdown sees every dyno they started
-            await self.supervisor.shutdown()
+            await self.lifecycle.shutdown()
             for task in self._background:
                 task.cancel()
             await asyncio.gather(*self._background, return_exceptions=True)
@@ -246,7 +251,7 @@ class Platform:
             await self.rendezvous.close()
             await asyncio.to_thread(self.registry.stopped, self.server)
         finally:
-            # After the supervisor: the ends of the dynos it stopped get recorded too, then
+            # After the lifecycle: the ends of the dynos it stopped get recorded too, then
             # evaluated by the monitors and their alerts sent.
             await asyncio.to_thread(self.metrics.recorder.stop)
             await asyncio.to_thread(self.monitoring.stop)

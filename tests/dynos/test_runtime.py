@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from runoff.dynos.local.cgroups import Cgroups
+from runoff.dynos.local.executor import LocalExecutor
 from tests.support.api import Api, wait_for
 from tests.support.live import ADMIN_TOKEN, LiveServer
 from tests.support.runcli import run_cli
@@ -183,14 +184,19 @@ def test_cgroups_carry_the_sizes_limits(server_factory: Callable[..., LiveServer
     api = Api(server.url, ADMIN_TOKEN)
     api.create_app("limited")
     dyno = api.run("limited", "sleep 30", size="Standard-2X")
-    cgroups = server.platform.cgroups
+    executor = server.platform.executor
+    assert isinstance(executor, LocalExecutor)
+    cgroups = executor.cgroups
     memory = cgroups.resource_path("memory", dyno["id"])
     cpu = cgroups.resource_path("cpu", dyno["id"])
     assert memory is not None
     assert cpu is not None
     assert int((memory / "memory.limit_in_bytes").read_text()) == 128 * MB  # 2 x 64 MB
     assert int((cpu / "cpu.shares").read_text()) == 1024
-    pids = server.platform.supervisor.pids_of(dyno["id"])
+    tracked = cgroups.path(dyno["id"])
+    assert tracked is not None
+    pids = set(cgroups.pids(tracked))
+    assert pids
     assert set(cgroups.pids(memory)) == pids
     wait_for(lambda: set(cgroups.pids(cpu)) == pids, 10, "the dyno in its cpu cgroup")
     api.post(f"/apps/limited/dynos/{dyno['name']}/actions/stop")

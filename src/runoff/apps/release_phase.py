@@ -23,11 +23,10 @@ from runoff.apps.model import RELEASE_PHASE_TYPE, App, Release, ReleaseStatus
 from runoff.apps.releases import ReleaseService
 from runoff.apps.service import AppService
 from runoff.dynos import sizes
-from runoff.dynos.launching import Launches
+from runoff.dynos.lifecycle import DynoLifecycle
 from runoff.dynos.model import Dyno, Outcome
 from runoff.dynos.service import CreateRequest, DynoService
 from runoff.dynos.store import DynoStore
-from runoff.dynos.supervisor import Supervisor
 from runoff.errors import RunoffError
 from runoff.logs.model import APP
 from runoff.logs.router import LogRouter
@@ -44,17 +43,15 @@ class ReleasePhase:
         apps: AppService,
         dynos: DynoService,
         dyno_store: DynoStore,
-        supervisor: Supervisor,
+        lifecycle: DynoLifecycle,
         router: LogRouter,
         timeout_seconds: int,
-        launches: Launches,
     ) -> None:
-        self._launches = launches
         self._releases = releases
         self._apps = apps
         self._dynos = dynos
         self._dyno_store = dyno_store
-        self._supervisor = supervisor
+        self._lifecycle = lifecycle
         self._router = router
         self._timeout = timeout_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -103,13 +100,13 @@ class ReleasePhase:
             force_no_tty=False,
         )
         try:
-            dyno = await self._launches.run(self._dynos.create(app, request, release=release))
+            dyno = await self._dynos.create(app, request, release=release)
         except RunoffError as exc:
             return await self._settle(app, release, None, f"could not start: {exc.message}")
         self._api_line(
             app, f"Release v{release.version}: running release command `{command}` ({dyno.name})"
         )
-        await self._supervisor.wait(dyno.id)
+        await self._lifecycle.wait(dyno.id)
         ended = await asyncio.to_thread(self._dyno_store.get, dyno.id)
         return await self._settle(app, release, ended, None)
 

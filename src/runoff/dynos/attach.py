@@ -18,23 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runoff.dynos import wire
-from runoff.dynos.local import tty
-from runoff.dynos.local.tty import Stdio, Window
+from runoff.dynos.executor import Terminal, TerminalStream, Window
 
 if TYPE_CHECKING:
     from runoff.dynos.rendezvous import Connection
 
-READ_CHUNK = 1 << 16
 FORCED_DRAIN_SECONDS = 2.0
+DEFAULT_ROWS = 24
+DEFAULT_COLS = 80
+MAX_SIDE = 0xFFFF
 # The Heroku CLI's ``-x`` appends this to the command and reads the status from the output.
 EXIT_MARKER_SUFFIX = ' ; echo "\uffff heroku-command-exit-status: $?"'
 
@@ -61,6 +59,18 @@ def with_exit_marker(command: str) -> str:
     return f"(\n{command}\n){EXIT_MARKER_SUFFIX}"
 
 
+def _side(value: str | None, default: int) -> int:
+    if value is None or not value.strip().isdigit():
+        return default
+    number = int(value)
+    return number if 0 < number <= MAX_SIDE else default
+
+
+def window_from_env(env: Mapping[str, str]) -> Window:
+    """The window size the client asked for (``LINES`` x ``COLUMNS``), else 24 x 80."""
+    return Window(_side(env.get("LINES"), DEFAULT_ROWS), _side(env.get("COLUMNS"), DEFAULT_COLS))
+
+
 class Phase(Enum):
     WAITING = "waiting"
     ATTACHED = "attached"
@@ -82,7 +92,7 @@ class Attachment:
         self.phase = Phase.WAITING
         self.hung_up = False
         """The session ended with the client gone (or idle) while the dyno ran."""
-        self._stdio: Stdio | None = None
+        self._stdio: TerminalStream | None = None
         self._conn: Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hangup: Callable[[], None] = _noop
@@ -96,11 +106,17 @@ class Attachment:
         self._last_activity = 0.0
 
     # dyno side -------------------------------------------------------------------------------
-    def spawn(self, command: str, *, cwd: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-        """Start the dyno's process on a pty or pipes (called once, in a worker thread)."""
-        script = with_exit_marker(command) if self.exit_marker else command
-        proc, self._stdio = tty.spawn(script, cwd=cwd, env=env, tty=self.tty, window=self.window)
-        return proc
+    @property
+    def terminal(self) -> Terminal:
+        return Terminal(tty=self.tty, window=self.window)
+
+    def script(self, command: str) -> str:
+        """The command the dyno runs: with the Heroku CLI's exit marker when it asked."""
+        return with_exit_marker(command) if self.exit_marker else command
+
+    def bind(self, stream: TerminalStream) -> None:
+        """The dyno started: its standard streams are ``stream`` (called once)."""
+        self._stdio = stream
 
     def watch(
         self,
@@ -254,7 +270,7 @@ class Attachment:
             self._touch()
             for kind, payload in messages:
                 if kind == wire.INPUT:
-                    await self._write_input(payload)
+                    await self._stdio.write(payload)
                 elif kind == wire.WINDOW and len(payload) == wire.WINDOW_SIZE.size:
                     rows, cols = wire.WINDOW_SIZE.unpack(payload)
                     with contextlib.suppress(OSError):
@@ -262,42 +278,9 @@ class Attachment:
                 elif kind == wire.END:
                     self._stdio.end_input()
 
-    async def _write_input(self, data: bytes) -> None:
-        """Write to the dyno's stdin, waiting while it is full; dropped once nobody reads."""
-        stdio = self._stdio
-        while data and stdio is not None and stdio.input is not None:
-            try:
-                written = os.write(stdio.input, data)
-            except BlockingIOError:
-                await self._ready(stdio.input, write=True)
-                continue
-            except OSError:
-                return  # EIO / EPIPE: the process is gone or closed its input
-            data = data[written:]
-
-    async def _read_output(self, fd: int) -> bytes:
-        """The next chunk of output; ``b""`` at its end (EOF, or EIO once a pty is closed)."""
-        while True:
-            try:
-                return os.read(fd, READ_CHUNK)
-            except BlockingIOError:
-                await self._ready(fd, write=False)
-            except OSError:
-                return b""  # EIO: every holder of the pty's slave side has closed it
-
-    async def _ready(self, fd: int, *, write: bool) -> None:
-        loop = asyncio.get_running_loop()
-        ready = loop.create_future()
-        (loop.add_writer if write else loop.add_reader)(fd, ready.set_result, None)
-        try:
-            await ready
-        finally:
-            (loop.remove_writer if write else loop.remove_reader)(fd)
-
     async def _pump_output(self) -> None:
         assert self._stdio is not None
-        fd = self._stdio.output
-        while data := await self._read_output(fd):
+        while data := await self._stdio.read():
             conn = self._conn
             if self.phase is not Phase.ATTACHED or conn is None:
                 continue  # detached: discard

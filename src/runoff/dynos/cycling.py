@@ -17,9 +17,9 @@ import random
 import threading
 
 from runoff.clock import US_PER_SECOND
+from runoff.dynos.lifecycle import DynoLifecycle
 from runoff.dynos.model import Dyno, DynoEvent, Event, StopReason
 from runoff.dynos.store import DynoStore
-from runoff.dynos.supervisor import Supervisor
 from runoff.timers import Timer, Timers
 
 PERIOD_SECONDS = 24 * 3600
@@ -31,12 +31,12 @@ class Cycler:
         self,
         *,
         store: DynoStore,
-        supervisor: Supervisor,
+        lifecycle: DynoLifecycle,
         timers: Timers,
         rng: random.Random | None = None,
     ) -> None:
         self._store = store
-        self._supervisor = supervisor
+        self._lifecycle = lifecycle
         self._timers = timers
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
@@ -67,7 +67,7 @@ class Cycler:
             when = event.at + int((PERIOD_SECONDS + jitter) * US_PER_SECOND)
             dyno_id = dyno.id
             timer = self._timers.at(
-                when, lambda: self._supervisor.stop(dyno_id, StopReason.CYCLING)
+                when, lambda: self._lifecycle.stop_by_id(dyno_id, StopReason.CYCLING)
             )
             with self._lock:
                 self._due[dyno_id] = timer

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from runoff.dynos.model import Dyno, State, StopReason
 
+R14 = "Error R14 (Memory quota exceeded)"
+R15 = "Error R15 (Memory quota vastly exceeded)"
 _COMES_BACK = frozenset(
     {StopReason.RESTART, StopReason.CYCLING, StopReason.STOPPED, StopReason.MEMORY}
 )

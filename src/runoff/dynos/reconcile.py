@@ -8,12 +8,9 @@ with a platform log line saying what happened.
 
 from __future__ import annotations
 
-import signal
+import asyncio
 
-from runoff.clock import Clock
-from runoff.dynos.local.cgroups import Cgroups
-from runoff.dynos.local.process import dyno_pids, signal_all
-from runoff.dynos.local.workspace import WorkspaceProvider
+from runoff.dynos.executor import Executor
 from runoff.dynos.model import Dyno, Outcome, State, StopReason
 from runoff.dynos.store import DynoStore
 from runoff.logs.router import LogRouter
@@ -25,24 +22,27 @@ LOST_MESSAGE = (
 )
 
 
-def reconcile(
+async def reconcile(
     *,
     registry: ServerRegistry,
     me: ServerRecord,
     store: DynoStore,
     router: LogRouter,
-    cgroups: Cgroups,
-    workspaces: WorkspaceProvider,
-    clock: Clock,
+    executor: Executor,
 ) -> list[Dyno]:
-    """End the records of dynos whose server is dead; returns the dynos reconciled."""
-    dead = registry.dead(me)
+    """End the records of dynos whose server is dead, after the executor removed what is
+    left of those that ran on this host; returns the dynos reconciled."""
+    dead = await asyncio.to_thread(registry.dead, me)
+    found = await asyncio.to_thread(store.running_on, [server.id for server in dead])
     local = {server.id for server in dead if server.host == registry.host}
-    orphans = store.running_on(server.id for server in dead)
-    for dyno in orphans:
-        if dyno.server_id in local:
-            _kill_leftovers(dyno, cgroups)
-            workspaces.discard(dyno.id)
+    await executor.reconcile([dyno.id for dyno in found if dyno.server_id in local])
+    await asyncio.to_thread(record_lost, store, router, found)
+    return found
+
+
+def record_lost(store: DynoStore, router: LogRouter, found: list[Dyno]) -> None:
+    """End the records of ``found`` as lost, with Heroku-style lines saying so."""
+    for dyno in found:
         router.platform(dyno.app_id, dyno.name, LOST_MESSAGE)
         if dyno.state in (State.STARTING, State.UP):
             router.platform(
@@ -52,16 +52,3 @@ def reconcile(
             dyno, exit_status=None, outcome=Outcome.TIMED_OUT, stop_reason=StopReason.LOST.value
         )
     router.flush()
-    return orphans
-
-
-def _kill_leftovers(dyno: Dyno, cgroups: Cgroups) -> None:
-    cgroup = cgroups.path(dyno.id)
-    if cgroup is not None and not cgroup.exists():
-        cgroup = None
-    for _ in range(50):
-        pids = dyno_pids(cgroups=cgroups, cgroup=cgroup, session=None, dyno_id=dyno.id)
-        if not pids or not signal_all(pids, signal.SIGKILL):
-            break
-    if cgroup is not None:
-        cgroups.remove(cgroup)

@@ -16,38 +16,62 @@ the R15 point, so the kernel stops it growing further, and reads the kernel's ac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from runoff.clock import Clock
 from runoff.dynos import sizes
-from runoff.dynos.local import usage
-from runoff.dynos.local.cgroups import Cgroups, Limits
-from runoff.dynos.local.process import signal_all
+from runoff.dynos.executor import Limits, Usage
+from runoff.dynos.lifecycle import DynoLifecycle
+from runoff.dynos.messages import R14, R15
 from runoff.dynos.model import Dyno, StopReason
 from runoff.dynos.runtime_metrics import LoadAverage, MetricsStore, Sample, log_lines, sample_of
-from runoff.dynos.supervisor import Supervisor
 from runoff.logs.router import LogRouter
 from runoff.settings import Settings
 
 log = logging.getLogger(__name__)
-R14 = "Error R14 (Memory quota exceeded)"
-R15 = "Error R15 (Memory quota vastly exceeded)"
 
 
-def enforcement(setting: str, cgroups: Cgroups) -> str:
+def enforcement(setting: str, executor_enforces: bool) -> str:
     """``cgroup``, ``watchdog`` or ``off``: what ``RUNOFF_MEMORY_LIMITS`` comes to here."""
-    if setting in ("auto", "cgroup"):
-        if cgroups.limited:
-            return "cgroup"
-        if setting == "cgroup":
-            log.warning("RUNOFF_MEMORY_LIMITS=cgroup but no memory cgroups here: using watchdog")
-        return "watchdog"
-    return setting
+    if setting == "off":
+        return "off"
+    return "cgroup" if executor_enforces else "watchdog"
+
+
+class Quotas:
+    """Each dyno's memory quota (R14), kill point (R15) and CPU share, from its size."""
+
+    def __init__(self, scale: float, mode: str) -> None:
+        self._scale = scale
+        self.mode = mode
+
+    def quota(self, dyno: Dyno) -> int:
+        return int(sizes.lookup(dyno.size).memory_bytes * self._scale)
+
+    def kill_point(self, dyno: Dyno) -> int:
+        return int(self.quota(dyno) * sizes.lookup(dyno.size).kill_factor)
+
+    def limits_for(self, dyno: Dyno) -> Limits:
+        """The limits the executor applies: its CPU share, and in ``cgroup`` mode a memory
+        limit at the R15 point (-1, unlimited, otherwise)."""
+        limited = self.mode == "cgroup"
+        return Limits(
+            memory_bytes=self.kill_point(dyno) if limited else -1,
+            soft_memory_bytes=self.quota(dyno) if limited else -1,
+            cpu_shares=sizes.lookup(dyno.size).cpu_share,
+        )
+
+    def describe(self, dyno: Dyno) -> dict[str, Any]:
+        """What the API shows of a dyno's size limits and how they are enforced."""
+        return {
+            "memory_quota": self.quota(dyno),
+            "memory_kill_point": self.kill_point(dyno),
+            "cpu_share": sizes.lookup(dyno.size).cpu_share,
+            "memory_limits": self.mode,
+        }
 
 
 @dataclass
@@ -61,55 +85,36 @@ class _Watch:
 
 
 class RuntimeMonitor:
+    """Samples the dynos run here (log lines, series) and keeps them within their quotas."""
+
     def __init__(
         self,
         *,
-        supervisor: Supervisor,
-        cgroups: Cgroups,
+        lifecycle: DynoLifecycle,
+        quotas: Quotas,
         router: LogRouter,
         store: MetricsStore,
         clock: Clock,
         settings: Settings,
     ) -> None:
-        self._supervisor = supervisor
-        self._cgroups = cgroups
+        self._lifecycle = lifecycle
+        self.quotas = quotas
         self._router = router
         self.store = store
         self._clock = clock
         self._interval = settings.metrics_interval_seconds
         self._check = settings.memory_check_seconds
-        self._scale = settings.memory_quota_scale
-        self.mode = enforcement(settings.memory_limits, cgroups)
+        self.mode = quotas.mode
         self._watches: dict[str, _Watch] = {}
-        supervisor.limits_for = self.limits_for
-        supervisor.exit_hooks.append(self._on_exit)
 
-    # sizes -----------------------------------------------------------------------------------
     def quota(self, dyno: Dyno) -> int:
-        return int(sizes.lookup(dyno.size).memory_bytes * self._scale)
+        return self.quotas.quota(dyno)
 
     def kill_point(self, dyno: Dyno) -> int:
-        return int(self.quota(dyno) * sizes.lookup(dyno.size).kill_factor)
-
-    def limits_for(self, dyno: Dyno) -> Limits:
-        """The dyno's cgroup limits: its CPU share, and in ``cgroup`` mode a memory limit at
-        the R15 point (-1, unlimited, otherwise)."""
-        limited = self.mode == "cgroup"
-        return Limits(
-            memory_bytes=self.kill_point(dyno) if limited else -1,
-            soft_memory_bytes=self.quota(dyno) if limited else -1,
-            cpu_shares=sizes.lookup(dyno.size).cpu_share,
-        )
+        return self.quotas.kill_point(dyno)
 
     def describe(self, dyno: Dyno) -> dict[str, Any]:
-        """What the API shows of a dyno's size limits and how they are enforced."""
-        size = sizes.lookup(dyno.size)
-        return {
-            "memory_quota": self.quota(dyno),
-            "memory_kill_point": self.kill_point(dyno),
-            "cpu_share": size.cpu_share,
-            "memory_limits": self.mode,
-        }
+        return self.quotas.describe(dyno)
 
     # sampling --------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -122,10 +127,10 @@ class RuntimeMonitor:
                 log.exception("checking dynos' runtime metrics failed")
 
     async def check(self) -> None:
-        dynos = self._supervisor.running_dynos()
+        dynos = self._lifecycle.running_dynos()
         for gone in set(self._watches) - {dyno.id for dyno in dynos}:
             del self._watches[gone]
-        readings = await asyncio.to_thread(lambda: [(d, self._usage(d)) for d in dynos])
+        readings = [(d, await self._lifecycle.usage_of(d.id)) for d in dynos]
         samples: list[Sample] = []
         now = time.monotonic()
         for dyno, used in readings:
@@ -142,17 +147,8 @@ class RuntimeMonitor:
         if samples:
             await asyncio.to_thread(self.store.add, samples)
 
-    def _usage(self, dyno: Dyno) -> usage.Usage | None:
-        """(In a worker thread.) What the dyno uses."""
-        pids = self._supervisor.pids_of(dyno.id)
-        if self.mode == "cgroup":
-            found = usage.from_cgroup(self._cgroups, dyno.id)
-            if found is not None:
-                return found
-        return usage.from_proc(pids) if pids else None
-
     # quotas ----------------------------------------------------------------------------------
-    async def _enforce(self, dyno: Dyno, watch: _Watch, used: usage.Usage, now: float) -> None:
+    async def _enforce(self, dyno: Dyno, watch: _Watch, used: Usage, now: float) -> None:
         if self.mode == "off":
             return
         oom = used.oom_kills > watch.oom_kills
@@ -168,22 +164,4 @@ class RuntimeMonitor:
     async def _kill(self, dyno: Dyno, watch: _Watch) -> None:
         watch.killed = True
         self._router.platform(dyno.app_id, dyno.name, R15)
-        await self._supervisor.stop(dyno.id, StopReason.MEMORY)
-        pids = await asyncio.to_thread(self._supervisor.pids_of, dyno.id)
-        if pids:
-            self._router.platform(dyno.app_id, dyno.name, "Stopping all processes with SIGKILL")
-            signal_all(pids, signal.SIGKILL)
-
-    async def _on_exit(self, dyno_id: str) -> None:
-        """The kernel may have killed the dyno's main process for its memory limit: that is
-        an R15 too, and must be recorded as such before the end is."""
-        if self.mode != "cgroup":
-            return
-        watch = self._watches.setdefault(dyno_id, _Watch())
-        found = await asyncio.to_thread(usage.from_cgroup, self._cgroups, dyno_id)
-        if found is None or watch.killed or found.oom_kills <= watch.oom_kills:
-            return
-        dyno = next((d for d in self._supervisor.running_dynos() if d.id == dyno_id), None)
-        if dyno is not None:
-            with contextlib.suppress(ProcessLookupError):
-                await self._kill(dyno, watch)
+        await self._lifecycle.kill(dyno, StopReason.MEMORY)

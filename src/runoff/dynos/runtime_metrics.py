@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from runoff.clock import rfc5424
-from runoff.dynos.local.usage import Usage
+from runoff.dynos.executor import Usage
 from runoff.dynos.model import Dyno
 from runoff.store.schema import dyno_metrics
 

@@ -13,14 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from runoff.apps.model import App, Release
 from runoff.apps.procfile import resolve_command
 from runoff.apps.releases import ReleaseService
-from runoff.apps.slugs import SlugService
 from runoff.dynos import sizes
-from runoff.dynos.attach import Attachment, AttachPoint, split_exit_marker
-from runoff.dynos.local.tty import window_from_env
+from runoff.dynos.attach import Attachment, AttachPoint, split_exit_marker, window_from_env
+from runoff.dynos.lifecycle import DynoLifecycle, Launch
 from runoff.dynos.model import Dyno, State, StopReason
 from runoff.dynos.rendezvous import RendezvousServer
 from runoff.dynos.store import DynoStore
-from runoff.dynos.supervisor import Launch, Supervisor
 from runoff.errors import BadRequest, Conflict, Invalid, NotFound, Unavailable
 from runoff.settings import Settings
 
@@ -111,17 +109,15 @@ class DynoService:
         *,
         settings: Settings,
         store: DynoStore,
-        supervisor: Supervisor,
+        lifecycle: DynoLifecycle,
         releases: ReleaseService,
-        slugs: SlugService,
         server_id: str,
         rendezvous: RendezvousServer | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
-        self._supervisor = supervisor
+        self._lifecycle = lifecycle
         self._releases = releases
-        self._slugs = slugs
         self._server_id = server_id
         self._rendezvous = rendezvous
         self.formation: FormationRestarts | None = None  # wired by the platform
@@ -146,13 +142,11 @@ class DynoService:
             release = chosen or self._releases.current(app.id)
             command = resolve_command(request.command, release.process_types if release else {})
             dyno = self._create_record(app, request, release, command)
-            tree = None
-            if release is not None and release.slug_id is not None:
-                tree = self._slugs.tree(release.slug_id)
+            slug_id = release.slug_id if release is not None else None
             env = dyno_env(release, request.env, dyno.name)
-            return Launch(dyno, command, env, tree, attachment)
+            return Launch(dyno, command, env, slug_id, attachment)
 
-        return await self._supervisor.launch(prepare)
+        return await self._lifecycle.launch(prepare)
 
     async def create_attached(self, app: App, request: CreateRequest) -> tuple[Dyno, AttachPoint]:
         """Start a one-off dyno on a terminal (a pty unless ``force_no_tty``) and make the
@@ -214,8 +208,7 @@ class DynoService:
         dyno = await asyncio.to_thread(self._store.find, app.id, name)
         if not dyno.running:
             raise NotFound(f"Couldn't find that dyno: {name} is not running")
-        if not await self._supervisor.stop(dyno.id, StopReason.STOPPED):
-            self._supervisor.request_stop(dyno.id, StopReason.STOPPED)
+        await self._lifecycle.stop(dyno, StopReason.STOPPED)
         return dyno
 
     async def restart(self, app: App, name: str | None) -> None:
@@ -233,7 +226,7 @@ class DynoService:
         if not dyno.running:
             raise NotFound(f"Couldn't find that dyno: {name} is not running")
         if dyno.one_off:
-            await self._supervisor.stop(dyno.id, StopReason.STOPPED)
+            await self._lifecycle.stop(dyno, StopReason.STOPPED)
         elif self.formation is not None:
             await self.formation.restart(app.id, name=dyno.name)
 
@@ -253,6 +246,6 @@ class DynoService:
 
     async def stop_all(self, app: App, reason: StopReason) -> None:
         for dyno in await asyncio.to_thread(self._store.running, app.id):
-            await self._supervisor.stop(dyno.id, reason)
+            await self._lifecycle.stop(dyno, reason)
         for dyno in await asyncio.to_thread(self._store.running, app.id):
-            await self._supervisor.wait(dyno.id)
+            await self._lifecycle.wait(dyno.id)

@@ -213,6 +213,29 @@ class DynoStore:
         self._notify(dyno, [event])
         return True
 
+    def request_stop(self, dyno: Dyno, reason: str, by: str | None = None) -> str | None:
+        """Record a request to stop ``dyno`` (durable: whichever server runs it carries it
+        out); the first reason wins. Returns the reason in force, None if the dyno ended."""
+        del by  # who asked is not stored yet (a column for it needs a migration)
+        self.mark_stopping(dyno, reason)
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(dynos.c.stop_reason, dynos.c.ended_at).where(dynos.c.id == dyno.id)
+            ).first()
+        if row is None or row.ended_at is not None:
+            return None
+        return str(row.stop_reason or reason)
+
+    def stop_requests(self, server_id: str) -> dict[str, str]:
+        """Stops recorded for the running dynos of ``server_id``: reason by dyno id."""
+        query = select(dynos.c.id, dynos.c.stop_reason).where(
+            dynos.c.server_id == server_id,
+            dynos.c.ended_at.is_(None),
+            dynos.c.stopping_at.is_not(None),
+        )
+        with self._engine.connect() as conn:
+            return {row.id: row.stop_reason or "stopped" for row in conn.execute(query)}
+
     def record_end(
         self,
         dyno: Dyno,

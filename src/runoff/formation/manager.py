@@ -9,8 +9,8 @@ one, and stops dynos beyond the quantity or of types the Procfile dropped.
 An app is converged when something changes it (a scale, a release, a dyno's end) and every
 ``SWEEP_SECONDS`` anyway. Each server stops and restarts only the dynos it runs; a missing dyno
 may be started by any server, and the database lets only one running dyno per name exist, so
-two servers never run the same ``web.1``. A stop asked for on another server's dyno is
-recorded (``stopping_at``) and carried out by that server's next sweep.
+two servers never run the same ``web.1``. A stop goes through ``DynoLifecycle.stop``, which
+reaches a dyno whichever server runs it.
 """
 
 from __future__ import annotations
@@ -18,19 +18,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
 from runoff.apps.model import Release
 from runoff.apps.releases import ReleaseService
-from runoff.apps.slugs import SlugService
-from runoff.dynos.launching import Launches
+from runoff.dynos.lifecycle import DynoLifecycle, Launch
 from runoff.dynos.model import Dyno, StopReason
 from runoff.dynos.service import dyno_env
 from runoff.dynos.store import DynoStore
-from runoff.dynos.supervisor import Launch, Supervisor
 from runoff.errors import Conflict, RunoffError
 from runoff.formation.backoff import HISTORY, restart_at
 from runoff.formation.service import process_types
@@ -41,14 +38,6 @@ from runoff.timers import Timer, Timers
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 5.0
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the kernel's pick)."""
-    with socket.socket() as sock:
-        sock.bind(("0.0.0.0", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -73,21 +62,17 @@ class FormationManager:
         *,
         formations: FormationStore,
         dynos: DynoStore,
-        supervisor: Supervisor,
+        lifecycle: DynoLifecycle,
         releases: ReleaseService,
-        slugs: SlugService,
         router: LogRouter,
         timers: Timers,
         settings: Settings,
         server_id: str,
-        launches: Launches,
     ) -> None:
-        self._launches = launches
         self._formations = formations
         self._dynos = dynos
-        self._supervisor = supervisor
+        self._lifecycle = lifecycle
         self._releases = releases
-        self._slugs = slugs
         self._router = router
         self._timers = timers
         self._settings = settings
@@ -101,11 +86,11 @@ class FormationManager:
     # lifecycle -------------------------------------------------------------------------------
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._supervisor.on_end.append(self._dyno_ended)
+        self._lifecycle.on_end(self._dyno_ended)
         self._task = loop.create_task(self._run(), name="formation manager")
 
     async def stop(self) -> None:
-        """Stop converging (the dynos themselves are stopped by the supervisor's shutdown)."""
+        """Stop converging (the dynos themselves are stopped by the lifecycle's shutdown)."""
         # Not cancelled: a cancelled task would leave its worker-thread query running while
         # the platform closes the database. The loop ends at its next turn.
         task, self._task, self._loop = self._task, None, None
@@ -151,12 +136,10 @@ class FormationManager:
                     log.exception("converging the formation of app %s failed", app_id)
 
     async def _sweep(self) -> None:
-        """Every app with a formation, plus stops other servers asked of this one."""
+        """Every app with a formation, and every app with a formation dyno run here."""
         self._dirty.update(await asyncio.to_thread(self._formations.app_ids))
         mine = await asyncio.to_thread(self._dynos.running_on, [self._server_id])
         for dyno in mine:
-            if dyno.stopping_at is not None and dyno.stop_reason:
-                await self._supervisor.stop(dyno.id, _reason(dyno.stop_reason))
             if not dyno.one_off:
                 self._dirty.add(dyno.app_id)
 
@@ -207,13 +190,8 @@ class FormationManager:
         return found
 
     async def stop_dyno(self, dyno: Dyno, reason: StopReason) -> None:
-        """Stop ``dyno`` wherever it runs (another server's dyno at that server's next sweep)."""
-        if await self._supervisor.stop(dyno.id, reason):
-            return
-        if dyno.server_id == self._server_id:
-            self._supervisor.request_stop(dyno.id, reason)
-        else:
-            await asyncio.to_thread(self._dynos.mark_stopping, dyno, reason.value)
+        """Stop ``dyno`` wherever it runs (see ``DynoLifecycle.stop``)."""
+        await self._lifecycle.stop(dyno, reason)
 
     def _wait_cooldown(self, app_id: str, not_before: int) -> None:
         current = self._cooldowns.get(app_id)
@@ -275,7 +253,6 @@ class FormationManager:
             release = self._releases.current(app_id)
             if release is None or process_types(release.process_types).get(slot.type) is None:
                 raise Conflict(f"{slot.type} is not a process type of the current release")
-            env = {"PORT": str(free_port())} if slot.type == "web" else {}
             dyno = self._dynos.create(
                 app_id=app_id,
                 release_id=release.id,
@@ -291,19 +268,12 @@ class FormationManager:
             )
             if crashed:
                 self._router.platform(app_id, slot.name, "State changed from crashed to starting")
-            tree = self._slugs.tree(release.slug_id) if release.slug_id else None
-            return Launch(dyno, slot.command, dyno_env(release, env, slot.name), tree)
+            env = dyno_env(release, {}, slot.name)
+            return Launch(dyno, slot.command, env, release.slug_id)
 
         try:
-            await self._launches.run(self._supervisor.launch(prepare))
+            await self._lifecycle.launch(prepare)
         except IntegrityError:  # another server started it first
             pass
         except RunoffError as exc:  # the Procfile changed meanwhile, or a one-off has the name
             log.info("not starting %s: %s", slot.name, exc.message)
-
-
-def _reason(value: str) -> StopReason:
-    try:
-        return StopReason(value)
-    except ValueError:
-        return StopReason.STOPPED

@@ -29,7 +29,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 
 from runoff.apps.service import AppService
 from runoff.clock import US_PER_SECOND
-from runoff.dynos.launching import Launches
 from runoff.dynos.model import Dyno, StopReason
 from runoff.dynos.service import MAX_TTL_SECONDS, CreateRequest, DynoService
 from runoff.dynos.store import DynoStore
@@ -60,9 +59,7 @@ class SchedulerRunner:
         stop_dyno: StopDyno,
         timers: Timers,
         server_id: str,
-        launches: Launches,
     ) -> None:
-        self._launches = launches
         self._store = store
         self._apps = apps
         self._dynos = dynos
@@ -220,7 +217,7 @@ class SchedulerRunner:
             ttl_seconds=ttl,
             force_no_tty=False,
         )
-        return await self._launches.run(self._dynos.create(app, request))
+        return await self._dynos.create(app, request)
 
     async def _settle(self, run: Run, status: RunStatus, **fields: str | None) -> Run:
         return await asyncio.to_thread(lambda: self._store.settle(run, status, **fields))

@@ -17,8 +17,9 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from runoff.dynos.executor import Limits
 
 log = logging.getLogger(__name__)
 ROOT = Path("/sys/fs/cgroup")
@@ -47,13 +48,6 @@ def _hierarchy() -> Path | None:
 
 
 RESOURCE_CONTROLLERS = ("memory", "cpu", "cpuacct")
-
-
-@dataclass(frozen=True)
-class Limits:
-    memory_bytes: int  # hard limit: the kernel reclaims, then OOM-kills, above it
-    soft_memory_bytes: int
-    cpu_shares: int
 
 
 def _resource_parents() -> dict[str, Path]:
@@ -185,10 +179,12 @@ class Cgroups:
         except OSError:
             return []
 
-    def remove(self, path: Path) -> None:
+    def remove(self, dyno_id: str) -> None:
+        """Remove the dyno's cgroups (those that exist)."""
         for parent in self.resources.values():
-            self._rmdir(parent / path.name)
-        self._rmdir(path)
+            self._rmdir(parent / dyno_id)
+        if (path := self.path(dyno_id)) is not None:
+            self._rmdir(path)
 
     @staticmethod
     def _rmdir(path: Path) -> None:

@@ -9,6 +9,7 @@ dynos. Either way the server's ends are non-blocking.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -17,34 +18,15 @@ import struct
 import subprocess
 import termios
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_ROWS = 24
-DEFAULT_COLS = 80
-MAX_SIDE = 0xFFFF
+from runoff.dynos.executor import Window
+
 # ``setsid --ctty`` makes the pty the session's controlling terminal without a Python
 # ``preexec_fn`` (which is unsafe in a threaded server). Resolved once: a dyno's PATH is the
 # app's to change.
 SETSID = shutil.which("setsid") or "/usr/bin/setsid"
-
-
-@dataclass(frozen=True)
-class Window:
-    rows: int
-    cols: int
-
-
-def _side(value: str | None, default: int) -> int:
-    if value is None or not value.strip().isdigit():
-        return default
-    number = int(value)
-    return number if 0 < number <= MAX_SIDE else default
-
-
-def window_from_env(env: Mapping[str, str]) -> Window:
-    """The window size the client asked for (``LINES`` x ``COLUMNS``), else 24 x 80."""
-    return Window(_side(env.get("LINES"), DEFAULT_ROWS), _side(env.get("COLUMNS"), DEFAULT_COLS))
+READ_CHUNK = 1 << 16
 
 
 def set_window(fd: int, window: Window) -> None:
@@ -86,6 +68,40 @@ class Stdio:
         if self.output >= 0:
             os.close(self.output)
             self.output = -1
+
+    # the executor's ``TerminalStream`` -----------------------------------------------------
+    async def read(self) -> bytes:
+        """The next chunk of output; ``b""`` at its end (EOF, or EIO once a pty is closed)."""
+        while self.output >= 0:
+            try:
+                return os.read(self.output, READ_CHUNK)
+            except BlockingIOError:
+                await _ready(self.output, write=False)
+            except OSError:
+                return b""  # EIO: every holder of the pty's slave side has closed it
+        return b""
+
+    async def write(self, data: bytes) -> None:
+        """Write to the dyno's stdin, waiting while it is full; dropped once nobody reads."""
+        while data and self.input is not None:
+            try:
+                written = os.write(self.input, data)
+            except BlockingIOError:
+                await _ready(self.input, write=True)
+                continue
+            except OSError:
+                return  # EIO / EPIPE: the process is gone or closed its input
+            data = data[written:]
+
+
+async def _ready(fd: int, *, write: bool) -> None:
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    (loop.add_writer if write else loop.add_reader)(fd, ready.set_result, None)
+    try:
+        await ready
+    finally:
+        (loop.remove_writer if write else loop.remove_reader)(fd)
 
 
 def _spawn_piped(

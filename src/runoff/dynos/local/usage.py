@@ -10,29 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from runoff.dynos.executor import Usage
 from runoff.dynos.local.cgroups import Cgroups
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class Usage:
-    rss: int  # bytes
-    cache: int
-    swap: int
-    pgpgin: int  # pages, cumulative
-    pgpgout: int
-    cpu_seconds: float  # cumulative
-    oom_kills: int = 0  # processes the kernel killed for the memory limit
-
-    @property
-    def total(self) -> int:
-        """What counts against the quota: resident plus swapped-out memory."""
-        return self.rss + self.swap
 
 
 def _read(path: Path) -> str | None:
