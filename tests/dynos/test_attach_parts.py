@@ -14,8 +14,12 @@ from cryptography import x509
 
 from runoff.cli.attach import CrLf
 from runoff.dynos import certs, wire
-from runoff.dynos.attach import EXIT_MARKER_SUFFIX, split_exit_marker, with_exit_marker
-from runoff.dynos.attach import window_from_env
+from runoff.dynos.attach import (
+    EXIT_MARKER_SUFFIX,
+    split_exit_marker,
+    window_from_env,
+    with_exit_marker,
+)
 from runoff.dynos.executor import Window
 from runoff.dynos.rendezvous import RendezvousServer, advertised_host
 from runoff.settings import Settings, SettingsError
