@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 
 from runoff.clock import Clock
+from runoff.dynos.executor import Executor
 from tests.support.api import Api
 from tests.support.databases import fresh_database_url
 from tests.support.live import ADMIN_TOKEN, LiveServer, test_settings
@@ -30,9 +31,11 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 def server_factory(tmp_path: Path, database_url: str) -> Iterator[Callable[..., LiveServer]]:
     started: list[LiveServer] = []
 
-    def start(clock: Clock | None = None, **overrides: object) -> LiveServer:
+    def start(
+        clock: Clock | None = None, executor: Executor | None = None, **overrides: object
+    ) -> LiveServer:
         settings = test_settings(tmp_path / f"data{len(started)}", database_url, **overrides)
-        server = LiveServer(settings, clock).start()
+        server = LiveServer(settings, clock, executor).start()
         started.append(server)
         return server
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from runoff.clock import Clock
+from runoff.dynos.executor import Executor
 from runoff.platform import Platform
 from runoff.server import listen
 from runoff.settings import Settings
@@ -41,10 +42,12 @@ def test_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 
 
 class LiveServer:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, executor: Executor | None = None
+    ) -> None:
         self._sock = listen(settings.host, settings.port)
         self.settings = settings = settings.with_overrides(port=self._sock.getsockname()[1])
-        self.platform = Platform(settings, clock=clock)
+        self.platform = Platform(settings, clock=clock, executor=executor)
         self.platform.bootstrap()
         config = uvicorn.Config(
             create_app(self.platform),
