@@ -27,6 +27,7 @@ from runoff.web import (
     api_scheduler,
     api_teams,
     dashboard,
+    openapi,
 )
 
 log = logging.getLogger(__name__)
@@ -76,20 +77,24 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             if manage_lifecycle:
                 await platform.stop()
 
+    api = [
+        Route("/healthz", _health, methods=["GET"]),
+        *api_account.routes,
+        *api_apps.routes,
+        *api_dynos.routes,
+        *api_logs.routes,
+        *api_formation.routes,
+        *api_scheduler.routes,
+        *api_drains.routes,
+        *api_runtime.routes,
+        *api_monitors.routes,  # before api_metrics: its /one-off-metrics/{plot} is a catch-all
+        *api_metrics.routes,
+        *api_teams.routes,
+    ]
     app = Starlette(
         routes=[
-            Route("/healthz", _health, methods=["GET"]),
-            *api_account.routes,
-            *api_apps.routes,
-            *api_dynos.routes,
-            *api_logs.routes,
-            *api_formation.routes,
-            *api_scheduler.routes,
-            *api_drains.routes,
-            *api_runtime.routes,
-            *api_monitors.routes,  # before api_metrics: its /one-off-metrics/{plot} is a catch-all
-            *api_metrics.routes,
-            *api_teams.routes,
+            *api,
+            openapi.route(api),
             *dashboard.routes,  # pages at /dashboard/... and the add-on's web_url
         ],
         exception_handlers={

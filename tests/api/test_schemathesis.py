@@ -1,0 +1,215 @@
+"""schemathesis drives every operation of /openapi.json against a live server.
+
+One server and one app full of resources for the module; each operation is a test of its own,
+with positive and negative examples (a fixed count, derandomized), checked for no server error
+and for answers that match the document (status, content type, body schema). Path parameters
+mix the real resources with generated strings, so handlers are reached past their lookups.
+Commands are tamed to ``true`` and drain/webhook URLs to a closed loopback port: processes and
+the network are not what this test is about.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from runoff.web.openapi import PATH
+from tests.support.api import Api
+from tests.support.databases import fresh_database_url
+from tests.support.live import ADMIN_TOKEN, LiveServer
+from tests.support.live import test_settings as live_settings
+from tests.support.slugs import make_slug
+
+# per operation and generation mode; RUNOFF_FUZZ_EXAMPLES=200 for a long exploratory run
+EXAMPLES = int(os.environ.get("RUNOFF_FUZZ_EXAMPLES", "12"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+TAME_URL = "http://127.0.0.1:9/fuzz"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("schemathesis")
+    with fresh_database_url(tmp) as url:
+        server = LiveServer(live_settings(tmp / "data", url)).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(live: LiveServer) -> dict[str, list[str]]:
+    """Real values for each path parameter: an app with a release, a dyno, a job, a monitor,
+    an add-on, a drain, a collaborator, a team and a non-tail log session."""
+    api = Api(live.url, ADMIN_TOKEN)
+    app = api.create_app("fuzz")["name"]
+    bob = api.post("/users", {"email": "bob@example.com"}).ok()["email"]
+    api.post(f"/apps/{app}/collaborators", {"user": bob}).ok()
+    api.patch(f"/apps/{app}/config-vars", {"GREETING": "hello"}).ok()
+    slug = api.request(
+        "POST",
+        f"/apps/{app}/slugs",
+        raw=make_slug({"Procfile": "worker: true\n"}),
+        headers={"Content-Type": "application/gzip"},
+    ).ok()
+    release = api.post(f"/apps/{app}/releases", {"slug": slug["id"]}).ok()
+    dyno = api.run(app, "true")
+    api.wait_ended(app, dyno["name"])
+    job = api.post(
+        f"/apps/{app}/scheduler/jobs", {"command": "true", "schedule": "every day at 03:00"}
+    ).ok()
+    addon = api.post(f"/apps/{app}/addons", {"plan": "one-off-metrics"}).ok()
+    base = f"/apps/{app}/one-off-metrics"
+    monitor = api.post(f"{base}/monitors", {"type": "command-failure"}).ok()
+    hook = api.post(f"{base}/webhooks", {"url": TAME_URL}).ok()
+    drain = api.post(f"/apps/{app}/log-drains", {"url": "syslog://127.0.0.1:9"}).ok()
+    token = api.post("/oauth/authorizations", {"description": "fuzz"}).ok()
+    team = api.post("/teams", {"name": "fuzz-team"}).ok()["name"]
+    session = api.post(f"/apps/{app}/log-sessions", {"lines": 10}).ok()
+    stream_id, stream_secret = session["logplex_url"].rsplit("/", 2)[1:]
+    return {
+        "app": [app],
+        "user": [bob],
+        "member": [bob],
+        "release": [release["id"], str(release["version"]), "1"],
+        "slug": [slug["id"]],
+        "dyno": [dyno["name"], dyno["id"]],
+        "job": [job["id"], str(job["number"])],
+        "addon": [addon["id"], addon["name"]],
+        "monitor": [monitor["id"]],
+        "alert": [],
+        "webhook": [hook["id"]],
+        "drain": [drain["id"], drain["token"]],
+        "id": [token["id"], stream_id],
+        "secret": [stream_secret],
+        "team": [team],
+        "type": ["worker", "run"],
+        "service": ["one-off-metrics"],
+        "plot": ["events", "execution-time", "throughput", "concurrency"],
+    }
+
+
+def _document(live: LiveServer) -> dict[str, Any]:
+    reply = requests.get(live.url + PATH, timeout=30)
+    assert reply.status_code == 200
+    document: dict[str, Any] = reply.json()
+    return document
+
+
+def _operations() -> list[tuple[str, str]]:
+    """(method, path) of every operation, deletes last (they remove the world's resources)."""
+    from runoff.web.api_schemas import OPERATIONS
+
+    found = sorted(OPERATIONS)
+    return sorted(found, key=lambda op: (op[0] == "DELETE", op))
+
+
+def _with_real_values(document: dict[str, Any], world: dict[str, list[str]]) -> dict[str, Any]:
+    """A copy of the document whose path parameters are a real value or any string; ``app``
+    always the world's app, but for deleting an app (any name: the world's must survive)."""
+    document = copy.deepcopy(document)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for param in operation["parameters"]:
+                real = world.get(param["name"], []) if param["in"] == "path" else []
+                if param["name"] == "app" and (method, path) != ("delete", "/apps/{app}"):
+                    param["schema"] = {"enum": real}
+                elif real:
+                    param["schema"] = {"anyOf": [{"enum": real}, {"type": "string"}]}
+    return document
+
+
+def _tame(case: Any) -> None:
+    """No real work beyond ``true``: commands, scaling and outbound URLs made harmless."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    if isinstance(body.get("command"), str):
+        body["command"] = "true"
+    if "attach" in body:
+        body["attach"] = False
+    if isinstance(body.get("url"), str):
+        body["url"] = TAME_URL
+    updates = body.get("updates") if isinstance(body.get("updates"), list) else [body]
+    for update in updates:
+        if isinstance(update, dict) and str(update.get("quantity", "")).lstrip("+").isdigit():
+            update["quantity"] = 1
+
+
+@pytest.mark.parametrize(("method", "path"), _operations())
+def test_no_server_error_and_answers_match_the_document(
+    live: LiveServer, world: dict[str, list[str]], method: str, path: str
+) -> None:
+    schema = schemathesis.openapi.from_dict(_with_real_values(_document(live), world))
+    operation = schema[path][method]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+    strategy = st.one_of(
+        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )
+
+    @settings(
+        max_examples=2 * EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def check(case: Any) -> None:
+        _tame(case)
+        response = case.call(base_url=live.url, session=session, timeout=30)
+        case.validate_response(response, checks=CHECKS)
+
+    check()
+
+
+def test_the_document_describes_every_route(live: LiveServer) -> None:
+    """Every route of the app is in the document, and nothing else: it cannot drift."""
+    from starlette.routing import Route
+
+    from runoff.web.app import create_app
+
+    app = create_app(live.platform, manage_lifecycle=False)
+    served = {
+        (method.lower(), route.path.replace(":path}", "}"))
+        for route in app.routes
+        if isinstance(route, Route) and not route.endpoint.__module__.startswith("runoff.web.dash")
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
+    described = {
+        (method, path) for path, item in _document(live)["paths"].items() for method in item
+    }
+    assert described == served
+    assert len(served) > 80
+
+
+def test_the_document_is_valid_openapi(live: LiveServer, tmp_path: Path) -> None:
+    document = _document(live)
+    assert document["openapi"].startswith("3.1")
+    schema = schemathesis.openapi.from_dict(document)
+    failed = [op for op in schema.get_all_operations() if type(op).__name__ != "Ok"]
+    assert failed == []
