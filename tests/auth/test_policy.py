@@ -39,7 +39,7 @@ POLICY: dict[tuple[str, str], Need | None] = {
     ("GET", "/apps/{app}"): Need.READ,
     ("DELETE", "/apps/{app}"): Need.WRITE,
     ("GET", "/apps/{app}/collaborators"): Need.READ,
-    ("POST", "/apps/{app}/collaborators"): Need.WRITE,
+    ("POST", "/apps/{app}/collaborators"): Need.WRITE_PROTECTED,
     ("DELETE", "/apps/{app}/collaborators/{user}"): Need.WRITE,
     ("GET", "/apps/{app}/config-vars"): Need.READ_PROTECTED,
     ("PATCH", "/apps/{app}/config-vars"): Need.WRITE_PROTECTED,

@@ -107,7 +107,10 @@ async def list_collaborators(request: Request) -> Response:
 
 
 async def add_collaborator(request: Request) -> Response:
-    _, app = await app_for(request, Need.WRITE)
+    # a collaborator acts with their own tokens, config vars included: granting that needs a
+    # token that may read and write them itself (write-protected), or a write token could
+    # hand the config to another account (stricter than Heroku on purpose)
+    _, app = await app_for(request, Need.WRITE_PROTECTED)
     body = await json_body(request)
     email = body.get("user") if isinstance(body, dict) else None
     if isinstance(email, dict):

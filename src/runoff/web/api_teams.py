@@ -83,8 +83,11 @@ async def list_members(request: Request) -> Response:
 
 
 async def set_member(request: Request) -> Response:
-    """Heroku's ``PUT /teams/{team}/members``: add a member or change their role."""
-    who = await _caller(request, Need.WRITE)
+    """Heroku's ``PUT /teams/{team}/members``: add a member or change their role.
+
+    Needs write-protected: a member acts on the team's apps with their own tokens, config vars
+    included, so a token that may not read them could otherwise hand them to another account."""
+    who = await _caller(request, Need.WRITE_PROTECTED)
     body = _object(await json_body(request))
     email = body.get("email") or body.get("user")
     if not isinstance(email, str):
