@@ -98,6 +98,15 @@ def test_authorization_create_shape_and_expiry(api: Api) -> None:
     assert new.get("/account").status == 401
 
 
+def test_an_expiring_token_makes_no_longer_lived_token(api: Api) -> None:
+    created = api.post("/oauth/authorizations", {"description": "short", "expires_in": 600})
+    short = api.as_token(created.ok()["access_token"]["token"])
+    for asked in (None, 3600, 60):
+        body = {"description": "child"} | ({} if asked is None else {"expires_in": asked})
+        child = short.post("/oauth/authorizations", body).ok()
+        assert 0 < child["access_token"]["expires_in"] <= min(600, asked or 600), asked
+
+
 def test_bad_scope_and_expiry(api: Api) -> None:
     reply = api.post("/oauth/authorizations", {"scope": ["everything"]})
     assert reply.status == 422

@@ -34,3 +34,29 @@ def test_bootstrap_runs_once(database_url: str) -> None:
     assert auth.authenticate(generated).user.email == "admin@localhost"
     assert auth.bootstrap_owner(None) is None
     engine.dispose()
+
+
+def test_a_token_never_outlives_the_token_that_made_it(database_url: str) -> None:
+    clock = FakeClock()
+    engine = make_engine(database_url)
+    auth = AuthService(engine, clock)
+    user = auth.create_user("dora@example.com")
+    parent = auth.create_authorization(user, expires_in=60).token
+    assert parent is not None
+    made_by = auth.authenticate(parent).expires_at
+
+    def child(expires_in: int | None) -> str:
+        token = auth.create_authorization(user, expires_in=expires_in, expires_by=made_by).token
+        assert token is not None
+        return token
+
+    forever, longer, shorter = child(None), child(3600), child(30)
+    clock.advance(30)
+    with pytest.raises(Unauthorized, match="expired"):
+        auth.authenticate(shorter)
+    auth.authenticate(forever)
+    clock.advance(30)
+    for token in (parent, forever, longer):
+        with pytest.raises(Unauthorized, match="expired"):
+            auth.authenticate(token)
+    engine.dispose()

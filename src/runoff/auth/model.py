@@ -21,6 +21,7 @@ class Principal:
     authorization_id: str
     scopes: tuple[str, ...]
     app_id: str | None  # a token bound to one app may act on that app only
+    expires_at: int | None = None  # microseconds; None: the token does not expire
 
 
 @dataclass(frozen=True)

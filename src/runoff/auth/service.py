@@ -110,14 +110,23 @@ class AuthService:
         expires_in: int | None = None,
         app_id: str | None = None,
         token: str | None = None,
+        expires_by: int | None = None,
     ) -> Authorization:
-        """Create a token for ``user``; the returned value carries the token, never stored."""
+        """Create a token for ``user``; the returned value carries the token, never stored.
+
+        ``expires_by`` (microseconds): the new token expires then at the latest, whatever
+        ``expires_in`` asks; a token created by an expiring token passes its own expiry, so
+        it never outlives its maker.
+        """
         checked = scope_rules.validate(scopes if scopes is not None else ["global"])
         if "dynos:restart" in checked and app_id is None:
             raise Invalid("the dynos:restart scope needs an app: the token is bound to one app")
         if expires_in is not None and not 0 < expires_in <= MAX_EXPIRES_IN:
             raise Invalid(f"expires_in must be between 1 and {MAX_EXPIRES_IN} seconds")
         now = self._clock.now_us()
+        expires_at = now + expires_in * US_PER_SECOND if expires_in else None
+        if expires_by is not None:
+            expires_at = expires_by if expires_at is None else min(expires_at, expires_by)
         token = token or generate_token()
         auth_id = new_id()
         values = {
@@ -127,7 +136,7 @@ class AuthService:
             "token_sha256": hash_token(token),
             "scope": " ".join(checked),
             "app_id": app_id,
-            "expires_at": now + expires_in * US_PER_SECOND if expires_in else None,
+            "expires_at": expires_at,
             "created_at": now,
             "updated_at": now,
         }
@@ -163,7 +172,11 @@ class AuthService:
             raise Unauthorized("Invalid credentials provided.")
         user = User(id=row.user_id, email=row.email, is_admin=bool(row.is_admin), created_at=row.uc)
         principal = Principal(
-            user=user, authorization_id=row.id, scopes=tuple(row.scope.split()), app_id=row.app_id
+            user=user,
+            authorization_id=row.id,
+            scopes=tuple(row.scope.split()),
+            app_id=row.app_id,
+            expires_at=row.expires_at,
         )
         return principal, row.expires_at
 

@@ -68,6 +68,7 @@ async def create_authorization(request: Request) -> Response:
         scopes=scope,
         expires_in=_expires_in(body.get("expires_in")),
         app_id=app_id,
+        expires_by=who.expires_at,  # never outlives the token that creates it
     )
     return respond(render.authorization(created, who.user), status=201)
 
