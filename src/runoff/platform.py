@@ -27,6 +27,7 @@ from runoff.dynos.executor import Executor
 from runoff.dynos.lifecycle import DynoLifecycle
 from runoff.dynos.local.cgroups import Cgroups
 from runoff.dynos.local.executor import LocalExecutor
+from runoff.dynos.local.sandbox import Sandbox
 from runoff.dynos.local.workspace import WorkspaceProvider
 from runoff.dynos.model import StopReason
 from runoff.dynos.reconcile import reconcile
@@ -71,6 +72,8 @@ class Platform:
         self.teams = TeamService(self.engine, self.clock)
         self.releases = ReleaseService(self.engine, self.clock)
         self.slugs = SlugService(self.engine, self.clock, settings.data_dir)
+        # before the server registers: a sandbox that cannot work stops the start here
+        self.executor = executor or self._local_executor(settings)
         self.log_store = LogStore(self.engine)
         self.router = LogRouter(self.log_store, self.clock, settings.log_tail_buffer_lines)
         self.log_sessions = LogSessions(self.engine, self.clock, settings.log_session_ttl_seconds)
@@ -79,7 +82,6 @@ class Platform:
         self.registry = ServerRegistry(self.engine, self.clock)
         self.server = self.registry.register()
         self.dyno_store = DynoStore(self.engine, self.clock)
-        self.executor = executor or self._local_executor(settings)
         self.timers = Timers(self.clock)
         quotas = Quotas(
             settings.memory_quota_scale,
@@ -122,11 +124,21 @@ class Platform:
         self._background: list[asyncio.Task[None]] = []
 
     def _local_executor(self, settings: Settings) -> LocalExecutor:
+        """Raises ``SandboxUnavailable`` when dynos should be sandboxed and cannot be."""
+        sandbox = None
+        if settings.isolation == "sandbox":
+            sandbox = Sandbox(settings.data_dir / "sandbox")
+        else:
+            log.warning(
+                "RUNOFF_ISOLATION=none: dynos run as the server's user and see what it sees "
+                "(its files, environment and processes); use it only for trusted apps"
+            )
         return LocalExecutor(
             workspaces=WorkspaceProvider(settings.data_dir / "dynos", settings.workspace_mode),
             cgroups=Cgroups(settings.cgroups, resources=True),
             slug_tree=self.slugs.tree,
             memory_limits=settings.memory_limits,
+            sandbox=sandbox,
         )
 
     @staticmethod

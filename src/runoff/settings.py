@@ -82,6 +82,7 @@ class Settings:
     log_session_ttl_seconds: int = 3600
     workspace_mode: str = "auto"
     cgroups: str = "auto"
+    isolation: str = "sandbox"  # each dyno in a bubblewrap sandbox; "none": as the server's user
     # logs, drains, runtime metrics and memory quotas (docs/logs.md)
     log_retention_days: float = 30.0
     log_retention_mb: int = 1024
@@ -130,6 +131,7 @@ class Settings:
             log_session_ttl_seconds=_int(env, "RUNOFF_LOG_SESSION_TTL_SECONDS", 3600, minimum=1),
             workspace_mode=_choice(env, "RUNOFF_WORKSPACE", "auto", ("auto", "overlay", "copy")),
             cgroups=_choice(env, "RUNOFF_CGROUPS", "auto", ("auto", "on", "off")),
+            isolation=_choice(env, "RUNOFF_ISOLATION", "sandbox", ("sandbox", "none")),
             log_retention_days=_float(env, "RUNOFF_LOG_RETENTION_DAYS", 30.0),
             log_retention_mb=_int(env, "RUNOFF_LOG_RETENTION_MB", 1024),
             log_prune_seconds=_float(env, "RUNOFF_LOG_PRUNE_SECONDS", 60.0, minimum=0.01),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.api import Api
+from tests.support.api import Api, wait_for
 from tests.support.live import LiveServer
 from tests.support.slugs import deploy
 
@@ -104,13 +104,15 @@ def test_each_dyno_gets_its_own_copy_of_the_slug(api: Api) -> None:
 
 def test_working_directory_is_discarded_after_exit(api: Api, server: LiveServer) -> None:
     api.create_app("gone")
-    api.run("gone", "pwd; touch marker")
+    dyno = api.run("gone", "pwd; touch marker; sleep 30")
+    workspace = server.settings.data_dir / "dynos" / dyno["id"]
+    wait_for(
+        lambda: (workspace / "upper" / "marker").exists() or (workspace / "app" / "marker").exists()
+    )
+    api.post("/apps/gone/dynos/run.1/actions/stop").ok()
     api.wait_ended("gone", "run.1")
-    workdir = api.messages("gone", source="app")[0].split(": ", 1)[1]
-    assert workdir.startswith(str(server.settings.data_dir))
-    from pathlib import Path
-
-    assert not Path(workdir).exists()
+    assert api.messages("gone", source="app") == ["app[run.1]: /app"]
+    assert not workspace.exists()
 
 
 def test_ps_lists_running_dynos_only(api: Api) -> None:

@@ -2,9 +2,14 @@
 
 A dyno gets its workspace (an overlay or copy of its slug), its control groups (process
 tracking, memory and CPU limits), then ``bash -c COMMAND`` in a new session, on pipes or a
-pty. Its processes are the members of its cgroup, or its session plus every process carrying
-its environment marker (``process.dyno_pids``). Blocking work (spawning, file systems, /proc)
-runs in worker threads; waiting on output and exit uses the event loop (a pidfd per dyno).
+pty — inside a bubblewrap sandbox (``sandbox``) unless isolation is off. Its processes are the
+members of its cgroup, or its session plus every process carrying its environment marker
+(``process.dyno_pids``). Blocking work (spawning, file systems, /proc) runs in worker threads;
+waiting on output and exit uses the event loop (a pidfd per dyno).
+
+Its environment is exactly the spec's, plus ``HOME`` (``/app`` in the sandbox, the workspace's
+host path without it), a Heroku-like ``PS1`` unless the spec has one, ``PORT`` for web dynos
+and the marker.
 """
 
 from __future__ import annotations
@@ -17,19 +22,22 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from runoff.dynos.executor import DynoSpec, StartFailed, Usage, exit_status
 from runoff.dynos.local import process, tty, usage
 from runoff.dynos.local.cgroups import Cgroups
+from runoff.dynos.local.sandbox import Sandbox
 from runoff.dynos.local.tty import Stdio
 from runoff.dynos.local.workspace import WorkspaceProvider
 from runoff.logs.capture import widen_pipe
 
 log = logging.getLogger(__name__)
 READ_CHUNK = 1 << 18
+# Heroku's prompt: the working directory (``~`` at /app, which is HOME) in blue, a green ``$``.
+PS1 = r"\[\033[01;34m\]\w\[\033[00m\] \[\033[01;32m\]$ \[\033[00m\]"
 
 
 def free_port() -> int:
@@ -48,6 +56,7 @@ class LocalHandle:
     executor: LocalExecutor
     stdio: Stdio | None = None  # attached: the server's ends of the terminal
     address: tuple[str, int] | None = None
+    sandboxed: bool = False
     _pidfd: int = -1
     _exited: asyncio.Future[int] | None = None
     _cleaned: bool = False
@@ -96,8 +105,21 @@ class LocalHandle:
             dyno_id=self.dyno_id,
         )
 
+    def _signal(self, sig: signal.Signals) -> int:
+        """Deliver ``sig`` to the dyno's processes. In the sandbox, bubblewrap's own processes
+        are skipped (the command must see the signal, and its exit status stay its own);
+        right after the start, when they are all there is, the command is awaited briefly."""
+        found = self.pids()
+        for _ in range(200 if self.sandboxed else 0):
+            own = found - process.sandbox_helpers(found, self.proc.pid)
+            if own or not found:
+                return process.signal_all(own, sig)
+            time.sleep(0.005)
+            found = self.pids()
+        return process.signal_all(found, sig)
+
     async def signal(self, sig: signal.Signals) -> int:
-        return await asyncio.to_thread(lambda: process.signal_all(self.pids(), sig))
+        return await asyncio.to_thread(self._signal, sig)
 
     async def alive(self) -> bool:
         return bool(await asyncio.to_thread(self.pids))
@@ -149,7 +171,6 @@ class LocalExecutor:
     """Runs dynos on this machine (see the module doc)."""
 
     name = "local"
-    isolation = "none"
 
     def __init__(
         self,
@@ -158,13 +179,21 @@ class LocalExecutor:
         cgroups: Cgroups,
         slug_tree: Callable[[str], Path],
         memory_limits: str = "auto",
+        sandbox: Sandbox | None = None,
     ) -> None:
+        """``sandbox``: run every dyno in it; None: dynos run as the server's user, with
+        its view of the machine (``isolation`` is then ``none``)."""
         self.workspaces = workspaces
         self.cgroups = cgroups
+        self.sandbox = sandbox
         self._slug_tree = slug_tree
         self.enforces_memory = memory_limits in ("auto", "cgroup") and cgroups.limited
         if memory_limits == "cgroup" and not cgroups.limited:
             log.warning("RUNOFF_MEMORY_LIMITS=cgroup but no memory cgroups here: using watchdog")
+
+    @property
+    def isolation(self) -> str:
+        return "none" if self.sandbox is None else "sandbox"
 
     async def start(self, spec: DynoSpec) -> LocalHandle:
         try:
@@ -175,8 +204,11 @@ class LocalExecutor:
     def _start(self, spec: DynoSpec) -> LocalHandle:
         """(In a worker thread.) Workspace, cgroups, then the process."""
         tree = self._slug_tree(spec.slug_id) if spec.slug_id is not None else None
-        app_dir = self.workspaces.create(spec.dyno_id, tree)
-        env = {**spec.env, "HOME": str(app_dir), process.MARKER: spec.dyno_id}
+        user = self.sandbox.user(spec.app_id) if self.sandbox is not None else None
+        owner = user if self.sandbox is not None and self.sandbox.privileged else None
+        app_dir = self.workspaces.create(spec.dyno_id, tree, owner)
+        home = "/app" if self.sandbox is not None else str(app_dir)
+        env = {"PS1": PS1, **spec.env, "HOME": home, process.MARKER: spec.dyno_id}
         address = None
         if spec.web:
             address = ("127.0.0.1", free_port())
@@ -188,7 +220,9 @@ class LocalExecutor:
         except OSError:
             self.release(spec.dyno_id)
             raise
-        handle = LocalHandle(spec.dyno_id, proc, cgroup, self, stdio, address)
+        handle = LocalHandle(
+            spec.dyno_id, proc, cgroup, self, stdio, address, sandboxed=self.sandbox is not None
+        )
         handle._pidfd = os.pidfd_open(proc.pid)
         if proc.stdout is not None:
             os.set_blocking(proc.stdout.fileno(), False)
@@ -199,15 +233,17 @@ class LocalExecutor:
         self, spec: DynoSpec, app_dir: Path, env: dict[str, str], cgroup: Path | None
     ) -> tuple[subprocess.Popen[bytes], Stdio | None]:
         def start() -> tuple[subprocess.Popen[bytes], Stdio | None]:
-            if spec.terminal is None:
-                return process.spawn(spec.command, cwd=app_dir, env=env), None
-            return tty.spawn(
-                spec.command,
-                cwd=app_dir,
-                env=env,
-                tty=spec.terminal.tty,
-                window=spec.terminal.window,
-            )
+            with self._command(spec, app_dir) as (argv, fds):
+                if spec.terminal is None:
+                    return process.spawn(argv, cwd=app_dir, env=env, pass_fds=fds), None
+                return tty.spawn(
+                    argv,
+                    cwd=app_dir,
+                    env=env,
+                    tty=spec.terminal.tty,
+                    window=spec.terminal.window,
+                    pass_fds=fds,
+                )
 
         if cgroup is None:
             return start()
@@ -220,6 +256,24 @@ class LocalExecutor:
         # an RCU grace period and stall every fork meanwhile); children inherit it
         self.cgroups.join_cpu(spec.dyno_id, proc.pid)
         return proc, stdio
+
+    @contextlib.contextmanager
+    def _command(
+        self, spec: DynoSpec, app_dir: Path
+    ) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+        """The dyno's command line and the descriptors it needs, for one spawn."""
+        if self.sandbox is None:
+            yield ["bash", "-c", spec.command], ()
+            return
+        with self.sandbox.seccomp_fd() as fd:
+            argv = self.sandbox.argv(
+                spec.command,
+                app_dir=app_dir,
+                hostname=spec.dyno_id,
+                user=self.sandbox.user(spec.app_id),
+                seccomp_fd=fd,
+            )
+            yield argv, (fd,)
 
     def release(self, dyno_id: str) -> None:
         """(In a worker thread.) Drop the dyno's workspace and control groups (its resource

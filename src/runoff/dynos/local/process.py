@@ -1,9 +1,14 @@
 """Starting a dyno's process and finding every process that belongs to it.
 
-A dyno runs ``bash -c COMMAND`` in a new session. Its processes are: the members of its cgroup
-when cgroups are available; otherwise every process in its session plus every process whose
-environment carries the dyno's marker (``RUNOFF_DYNO_ID``), which catches children that
-daemonized out of the session.
+A dyno runs ``bash -c COMMAND`` (possibly inside a sandbox, see ``sandbox``) in a new session.
+Its processes are: the members of its cgroup when cgroups are available; otherwise every
+process in its session plus every process whose environment carries the dyno's marker
+(``RUNOFF_DYNO_ID``), which catches children that daemonized out of the session.
+
+A sandboxed dyno's first two processes are bubblewrap's own: the spawned process (which exits
+with the command's status) and its child, the reaping init of the dyno's PID namespace
+(``sandbox_helpers``). Signals meant for the dyno skip them, so the command sees the signal
+and its exit status stays its own; a kill of everything includes them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from runoff.dynos.local.cgroups import Cgroups
@@ -20,15 +25,16 @@ MARKER = "RUNOFF_DYNO_ID"
 
 
 def spawn(
-    command: str,
+    argv: Sequence[str],
     *,
     cwd: Path,
     env: Mapping[str, str],
     stdin: int | None = subprocess.DEVNULL,
+    pass_fds: Collection[int] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start ``bash -c command`` in its own session, stdout and stderr on one pipe."""
+    """Start ``argv`` in its own session, stdout and stderr on one pipe."""
     return subprocess.Popen(
-        ["bash", "-c", command],
+        list(argv),
         cwd=cwd,
         env=dict(env),
         stdin=stdin,
@@ -36,6 +42,7 @@ def spawn(
         stderr=subprocess.STDOUT,
         start_new_session=True,
         close_fds=True,
+        pass_fds=tuple(pass_fds),
     )
 
 
@@ -44,14 +51,29 @@ def exit_status(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _session_of(pid: int) -> int | None:
+def _stat_fields(pid: int) -> list[bytes]:
+    """The fields of /proc/PID/stat after the parenthesised command: state ppid pgrp session
+    ... (empty if the process is gone)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
-        return None
-    # fields after the parenthesised command: state ppid pgrp session ...
-    fields = stat[stat.rfind(b")") + 2 :].split()
+        return []
+    return stat[stat.rfind(b")") + 2 :].split()
+
+
+def _session_of(pid: int) -> int | None:
+    fields = _stat_fields(pid)
     return int(fields[3]) if len(fields) > 3 and fields[0] != b"Z" else None
+
+
+def sandbox_helpers(pids: Collection[int], spawned: int) -> set[int]:
+    """Of ``pids``, bubblewrap's own processes: ``spawned`` and its children (the reaper)."""
+    helpers = {spawned} & set(pids)
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if len(fields) > 1 and int(fields[1]) == spawned:
+            helpers.add(pid)
+    return helpers
 
 
 def _has_marker(pid: int, marker: bytes) -> bool:

@@ -1,10 +1,11 @@
 """The standard streams of an attached dyno: a pseudo-terminal, or pipes with ``force_no_tty``.
 
-With a terminal the dyno's process runs ``bash -c COMMAND`` as the leader of a new session
-whose controlling terminal is the slave side of a fresh pty (so job control, Ctrl-C and
-``SIGWINCH`` work as in a local shell); the server keeps the master side, which carries both
-directions. Without one, stdin is a pipe and stdout and stderr share another, as for detached
-dynos. Either way the server's ends are non-blocking.
+With a terminal the dyno's process (``bash -c COMMAND``, or the sandbox running it) is the
+leader of a new session whose controlling terminal is the slave side of a fresh pty (so job
+control, Ctrl-C and ``SIGWINCH`` work as in a local shell; in the sandbox the pty is also
+``/dev/console``); the server keeps the master side, which carries both directions. Without
+one, stdin is a pipe and stdout and stderr share another, as for detached dynos. Either way
+the server's ends are non-blocking.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import shutil
 import struct
 import subprocess
 import termios
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from runoff.dynos.executor import Window
@@ -105,13 +106,13 @@ async def _ready(fd: int, *, write: bool) -> None:
 
 
 def _spawn_piped(
-    command: str, *, cwd: Path, env: Mapping[str, str]
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], pass_fds: Collection[int]
 ) -> tuple[subprocess.Popen[bytes], Stdio]:
     in_read, in_write = os.pipe()
     out_read, out_write = os.pipe()
     try:
         proc = subprocess.Popen(
-            ["bash", "-c", command],
+            list(argv),
             cwd=cwd,
             env=dict(env),
             stdin=in_read,
@@ -119,6 +120,7 @@ def _spawn_piped(
             stderr=out_write,
             start_new_session=True,
             close_fds=True,
+            pass_fds=tuple(pass_fds),
         )
     except BaseException:
         os.close(in_write)
@@ -131,22 +133,30 @@ def _spawn_piped(
 
 
 def spawn(
-    command: str, *, cwd: Path, env: Mapping[str, str], tty: bool, window: Window
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    tty: bool,
+    window: Window,
+    pass_fds: Collection[int] = (),
 ) -> tuple[subprocess.Popen[bytes], Stdio]:
-    """Start ``bash -c command`` in a new session, on a pty (``tty``) or on pipes."""
+    """Start ``argv`` in a new session, on a pty (``tty``: its controlling terminal) or on
+    pipes."""
     if not tty:
-        return _spawn_piped(command, cwd=cwd, env=env)
+        return _spawn_piped(argv, cwd=cwd, env=env, pass_fds=pass_fds)
     master, slave = os.openpty()
     try:
         set_window(master, window)
         proc = subprocess.Popen(
-            [SETSID, "--ctty", "bash", "-c", command],
+            [SETSID, "--ctty", *argv],
             cwd=cwd,
             env=dict(env),
             stdin=slave,
             stdout=slave,
             stderr=slave,
             close_fds=True,
+            pass_fds=tuple(pass_fds),
         )
     except BaseException:
         os.close(master)
