@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.logs.test_tail import Stream, tail_url
 from tests.support.api import Api
 
 
@@ -170,3 +171,29 @@ def test_addon_lookup_hides_other_apps(api: Api, user_api: Callable[[str], Api])
         assert hidden.status == missing.status == 404
         assert hidden.body["message"] == f"Couldn't find that add-on: {ref}"
         assert app["id"] not in str(hidden.body)
+
+
+def test_logs_hide_config_values_from_who_may_not_read_them(api: Api) -> None:
+    api.create_app("printed")
+    api.patch("/apps/printed/config-vars", {"API_KEY": "k3y-of-the-app", "WEB_CONCURRENCY": "2"})
+
+    def token(scope: str) -> Api:
+        created = api.post("/oauth/authorizations", {"description": "t", "scope": [scope]})
+        return api.as_token(created.ok()["access_token"]["token"])
+
+    read, protected = token("read"), token("read-protected")
+    stream = Stream(tail_url(read, "printed", source="app"))
+    assert stream.response.readline() == b"retry: 1000\n"  # subscribed from here on
+    live = stream.events()
+    api.run("printed", 'echo "key=$API_KEY n=$WEB_CONCURRENCY"')
+    assert next(live)[1].endswith(" app[run.1]: key=[REDACTED] n=2")
+    # a value set while the session streams is hidden as well
+    api.patch("/apps/printed/config-vars", {"DB_PASSWORD": "hunter2hunter2"}).ok()
+    api.run("printed", 'echo "pw=$DB_PASSWORD"')
+    assert next(live)[1].endswith(" app[run.2]: pw=[REDACTED]")
+    stream.close()
+    api.wait_ended("printed", "run.2")
+    shown = ["app[run.1]: key=[REDACTED] n=2", "app[run.2]: pw=[REDACTED]"]
+    assert read.messages("printed", source="app") == shown
+    printed = ["app[run.1]: key=k3y-of-the-app n=2", "app[run.2]: pw=hunter2hunter2"]
+    assert protected.messages("printed", source="app") == printed

@@ -71,7 +71,7 @@ POLICY: dict[tuple[str, str], Need | None] = {
     ("POST", "/apps/{app}/scheduler/jobs/{job}/actions/run"): Need.WRITE_PROTECTED,
     ("GET", "/apps/{app}/scheduler/jobs/{job}/runs"): Need.READ,
     ("GET", "/apps/{app}/log-drains"): Need.READ,
-    ("POST", "/apps/{app}/log-drains"): Need.WRITE,
+    ("POST", "/apps/{app}/log-drains"): Need.WRITE_PROTECTED,
     ("GET", "/apps/{app}/log-drains/{drain:path}"): Need.READ,
     ("DELETE", "/apps/{app}/log-drains/{drain:path}"): Need.WRITE,
     ("GET", "/apps/{app}/dynos/{dyno}/metrics"): Need.READ,

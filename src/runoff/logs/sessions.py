@@ -35,6 +35,7 @@ class LogSession:
     json: bool
     created_at: int
     expires_at: int
+    redacted: bool = False  # for a principal that may not read config vars: values hidden
 
 
 def _strings(body: dict[str, Any], *keys: str) -> tuple[str, ...]:
@@ -82,18 +83,29 @@ class LogSessions:
         self._ttl_us = ttl_seconds * US_PER_SECOND
 
     def create(
-        self, app_id: str, flt: StreamFilter, lines: int, tail: bool, as_json: bool
+        self,
+        app_id: str,
+        flt: StreamFilter,
+        lines: int,
+        tail: bool,
+        as_json: bool,
+        *,
+        redacted: bool = False,
     ) -> tuple[LogSession, str]:
-        """Record a session; returns it and the secret for its URL."""
+        """Record a session; returns it and the secret for its URL. ``redacted``: its stream
+        hides config var values (the URL carries no trace of that, so it cannot be undone)."""
         now = self._clock.now_us()
         secret = secrets.token_urlsafe(32)
-        session = LogSession(new_id(), app_id, flt, lines, tail, as_json, now, now + self._ttl_us)
+        session = LogSession(
+            new_id(), app_id, flt, lines, tail, as_json, now, now + self._ttl_us, redacted
+        )
         filters = {
             "dynos": list(flt.dynos),
             "sources": list(flt.sources),
             "lines": lines,
             "tail": tail,
             "json": as_json,
+            "redacted": redacted,
         }
         with self._engine.begin() as conn:
             conn.execute(delete(log_sessions).where(log_sessions.c.expires_at < now))
@@ -128,4 +140,5 @@ class LogSessions:
             json=filters["json"],
             created_at=row.created_at,
             expires_at=row.expires_at,
+            redacted=bool(filters.get("redacted", False)),
         )

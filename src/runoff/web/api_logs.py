@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from runoff.auth.scopes import Need
+from runoff.alerts.redact import Redactor
+from runoff.apps.releases import ListRange
+from runoff.auth.scopes import Need, allows
 from runoff.logs.model import LogBatch
 from runoff.logs.sessions import LogSession, parse_request
 from runoff.platform import Platform
@@ -20,10 +22,18 @@ PAGE = 5000  # lines per store read while catching up
 
 
 async def create_session(request: Request) -> Response:
-    _, app = await app_for(request, Need.READ)
+    who, app = await app_for(request, Need.READ)
     flt, lines, tail, as_json = parse_request(await json_body(request, required=False))
+    # logs may print config values: who may not read them gets them hidden
+    redacted = not allows(list(who.scopes), Need.READ_PROTECTED)
     session, secret = await sync(
-        platform(request).log_sessions.create, app.id, flt, lines, tail, as_json
+        platform(request).log_sessions.create,
+        app.id,
+        flt,
+        lines,
+        tail,
+        as_json,
+        redacted=redacted,
     )
     base = str(request.base_url).rstrip("/")
     return respond(
@@ -56,15 +66,22 @@ class _Stream:
         for batch in batches:
             part = batch.since(self.last)
             if part is not None:
-                parts.append(part.events(self.session.json))
+                parts.append(self._events(part))
                 self.last = part.last_id
         return b"".join(parts)
+
+    def _events(self, batch: LogBatch) -> bytes:
+        return batch.events(self.session.json)
+
+    async def _prepare(self) -> None:
+        """Called before each send: what a subclass must read first (off the event loop)."""
 
     async def backlog(self) -> bytes:
         session = self.session
         batches = await sync(
             self.plat.log_store.read_tail, session.app_id, session.filter, session.lines
         )
+        await self._prepare()
         return self._send(batches)
 
     async def after(self) -> AsyncIterator[bytes]:
@@ -74,6 +91,7 @@ class _Stream:
             batches = await sync(
                 self.plat.log_store.read_after, session.app_id, session.filter, self.last, PAGE
             )
+            await self._prepare()
             chunk = self._send(batches)
             if chunk:
                 yield chunk
@@ -103,11 +121,46 @@ class _Stream:
                         yield chunk
                 elif not batches:
                     yield b": keepalive\n\n"
-                elif chunk := self._send(batches):
-                    yield chunk
+                else:
+                    await self._prepare()
+                    if chunk := self._send(batches):
+                        yield chunk
         finally:
             if sub is not None:
                 router.unsubscribe(sub)
+
+
+class _RedactedStream(_Stream):
+    """The stream of a session for a principal that may not read config vars: the values of
+    the app's config vars, in its current release and in up to ``HISTORY`` earlier ones,
+    become ``[REDACTED]`` (``runoff.alerts.redact``), a value split across the records of a
+    long line included. The redactor is rebuilt before a send whenever the app has a new
+    release, and a dyno starts only after its release exists, so no newer value slips by."""
+
+    HISTORY = 1000
+
+    def __init__(self, plat: Platform, session: LogSession) -> None:
+        super().__init__(plat, session)
+        self._release: str | None = None
+        self._clean = Redactor()
+
+    async def _prepare(self) -> None:
+        current = await sync(self.plat.releases.current, self.session.app_id)
+        if current is not None and current.id != self._release:
+            window = ListRange(limit=self.HISTORY, descending=True)
+            found = await sync(self.plat.releases.list, self.session.app_id, window)
+            pairs = [(k, str(v)) for r in found for k, v in r.config.items() if v is not None]
+            self._clean = Redactor(named=pairs)
+            self._release = current.id
+
+    def _events(self, batch: LogBatch) -> bytes:
+        texts = [line.decode("utf-8", "replace") for line in batch.lines]
+        shown = "\n".join(self._clean.lines(texts)).encode()
+        if shown == batch.data:
+            return batch.events(self.session.json)
+        return LogBatch(
+            batch.app_id, batch.dyno, batch.source, batch.at, batch.first_id, batch.count, shown
+        ).events(self.session.json)
 
 
 async def stream(request: Request) -> Response:
@@ -118,8 +171,9 @@ async def stream(request: Request) -> Response:
     last_event_id = None
     with contextlib.suppress(ValueError):
         last_event_id = int(request.headers.get("last-event-id", ""))
+    kind = _RedactedStream if session.redacted else _Stream
     return StreamingResponse(
-        _Stream(plat, session).events(last_event_id),
+        kind(plat, session).events(last_event_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
