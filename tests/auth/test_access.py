@@ -197,3 +197,21 @@ def test_logs_hide_config_values_from_who_may_not_read_them(api: Api) -> None:
     assert read.messages("printed", source="app") == shown
     printed = ["app[run.1]: key=k3y-of-the-app n=2", "app[run.2]: pw=hunter2hunter2"]
     assert protected.messages("printed", source="app") == printed
+
+
+def test_job_commands_hide_config_values_from_who_may_not_read_them(api: Api) -> None:
+    api.create_app("jobbed")
+    api.patch("/apps/jobbed/config-vars", {"API_KEY": "k3y-of-the-app"}).ok()
+    command = "curl -H 'X-Key: k3y-of-the-app' https://example.com"
+    body = {"schedule": "every 10 minutes", "command": command}
+    job = api.post("/apps/jobbed/scheduler/jobs", body).ok()
+
+    def token(scope: str) -> Api:
+        created = api.post("/oauth/authorizations", {"description": "t", "scope": [scope]})
+        return api.as_token(created.ok()["access_token"]["token"])
+
+    hidden = "curl -H 'X-Key: [REDACTED]' https://example.com"
+    for scope, shown in (("read", hidden), ("write", hidden), ("read-protected", command)):
+        reader = token(scope)
+        assert [j["command"] for j in reader.get("/apps/jobbed/scheduler/jobs").ok()] == [shown]
+        assert reader.get(f"/apps/jobbed/scheduler/jobs/{job['id']}").ok()["command"] == shown
