@@ -18,6 +18,7 @@ import pytest
 from runoff.auth.scopes import SCOPES, Need, allows
 from tests.auth.test_policy import POLICY, _route_table
 from tests.support.api import Api, Reply
+from tests.support.slugs import make_slug
 
 
 class Role(Enum):
@@ -328,3 +329,63 @@ def test_access_ends_with_the_role(world: World) -> None:
         for scope in SCOPES:
             reply = world.tokens[role, scope].delete(f"/apps/{app}/dynos")
             assert _app_not_found(reply, app), (role, scope)
+
+
+def _crew_objects(admin: Api) -> dict[str, str]:
+    """One of each object of the team app, by the path parameter that names it."""
+    slug = admin.request(
+        "POST",
+        f"/apps/{CREW}/slugs",
+        raw=make_slug({"Procfile": "worker: true\n"}),
+        headers={"Content-Type": "application/gzip"},
+    ).ok()
+    release = admin.post(f"/apps/{CREW}/releases", {"slug": slug["id"]}).ok()
+    dyno = admin.run(CREW, "true")
+    admin.wait_ended(CREW, dyno["name"])
+    body = {"command": "true", "schedule": "every day at 03:00"}
+    job = admin.post(f"/apps/{CREW}/scheduler/jobs", body).ok()
+    base = f"/apps/{CREW}/one-off-metrics"
+    monitor = admin.post(f"{base}/monitors", {"type": "command-failure"}).ok()
+    hook = admin.post(f"{base}/webhooks", {"url": "http://127.0.0.1:9/hook"}).ok()
+    drain = admin.post(f"/apps/{CREW}/log-drains", {"url": "syslog://127.0.0.1:9"}).ok()
+    addon = admin.get(f"/apps/{CREW}/addons").ok()[0]
+    return {
+        "slug": slug["id"],
+        "release": release["id"],
+        "dyno": dyno["id"],
+        "job": job["id"],
+        "monitor": monitor["id"],
+        "webhook": hook["id"],
+        "drain:path": drain["id"],
+        "addon": addon["id"],
+        "user": EMAILS[TEAM_ADMIN],
+    }
+
+
+def test_no_app_route_reaches_another_apps_objects(world: World) -> None:
+    """The owner of one app names the team app's objects by id under their own app: every
+    route answers as for no such object, and no answer carries the team app's ids."""
+    admin = world.users[TEAM_ADMIN]
+    crew = _crew_objects(admin)
+    crew_ids = {admin.get(f"/apps/{CREW}").ok()["id"], *crew.values()} - {crew["user"]}
+    owner = world.users[OWNER]
+    tried = 0
+    for (method, path), need in POLICY.items():
+        if need is None or (method, path) == ("DELETE", "/apps/{app}"):
+            continue
+        params = [name for name in crew if "{" + name + "}" in path]
+        if not params:
+            continue
+        url = path.replace("{app}", SOLO)
+        for name in params:
+            url = url.replace("{" + name + "}", crew[name])
+        reply = owner.request(method, url.format_map(_Fill()), {})
+        tried += 1
+        assert reply.status in (404, 422), (method, path, reply)
+        told = crew_ids - {crew[name] for name in params}  # an echo of the path tells nothing
+        assert not any(i in str(reply.body) for i in told), (method, path, reply)
+    assert tried >= 20
+    # and the team app's objects are all still there
+    assert admin.get(f"/apps/{CREW}/scheduler/jobs/{crew['job']}").status == 200
+    assert admin.get(f"/apps/{CREW}/log-drains/{crew['drain:path']}").status == 200
+    assert admin.get(f"/apps/{CREW}/one-off-metrics/monitors/{crew['monitor']}").status == 200
