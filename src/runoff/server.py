@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from runoff import open_files
 from runoff.platform import Platform
 from runoff.settings import Settings
 
@@ -31,6 +32,7 @@ def main(host: str | None = None, port: int | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    open_files.raise_limit()  # two descriptors a dyno: the common 1,024 would stop us near 500
     settings = Settings.from_env()
     settings = settings.with_overrides(
         host=host or settings.host, port=settings.port if port is None else port
