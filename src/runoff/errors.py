@@ -64,3 +64,18 @@ class RateLimited(RunoffError):
 class Unavailable(RunoffError):
     id = "unavailable"
     status = 503
+
+
+class ServiceUnavailable(RunoffError):
+    """The database cannot be reached (or is busy): try again after ``retry_after`` seconds."""
+
+    id = "service_unavailable"
+    status = 503
+    retry_after = 5
+
+
+class InsufficientStorage(RunoffError):
+    """The disk under the data dir or the database is full: writes are refused (HTTP 507)."""
+
+    id = "insufficient_storage"
+    status = 507

@@ -14,6 +14,7 @@ from typing import Any
 from runoff import open_files
 from runoff.platform import Platform
 from runoff.settings import Settings
+from runoff.store.faults import QuietFaults
 
 log = logging.getLogger("runoff")
 
@@ -33,6 +34,8 @@ def main(host: str | None = None, port: int | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     open_files.raise_limit()  # two descriptors a dyno: the common 1,024 would stop us near 500
+    for handler in logging.getLogger().handlers:  # one line per outage, not a traceback a pass
+        handler.addFilter(QuietFaults())
     settings = Settings.from_env()
     settings = settings.with_overrides(
         host=host or settings.host, port=settings.port if port is None else port

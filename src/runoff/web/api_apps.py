@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,6 +19,7 @@ from runoff.auth.model import User
 from runoff.auth.scopes import Need, allows
 from runoff.errors import Forbidden, Invalid, NotFound
 from runoff.platform import Platform
+from runoff.store.faults import DISK_FULL_ERRNOS
 from runoff.teams.model import Role
 from runoff.web import render
 from runoff.web.common import app_for, json_body, platform, principal, respond, sync
@@ -165,18 +166,33 @@ async def create_slug(request: Request) -> Response:
     fd, name = tempfile.mkstemp(dir=plat.upload_dir(), suffix=".tgz")
     path = Path(name)
     try:
-        size = 0
         with os.fdopen(fd, "wb") as handle:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_SLUG_BYTES:
-                    raise Invalid(f"The slug is larger than the limit of {MAX_SLUG_BYTES} bytes")
-                handle.write(chunk)
+            await _receive_slug(request, handle)
         slug = await sync(plat.slugs.store, app, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     return respond(render.slug(slug), status=201)
+
+
+async def _receive_slug(request: Request, handle: BinaryIO) -> None:
+    """The body into ``handle``. On a full disk the rest is read all the same and the error
+    raised after it: a client still sending would see a reset connection, not the 507."""
+    size = 0
+    full: OSError | None = None
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_SLUG_BYTES:
+            raise Invalid(f"The slug is larger than the limit of {MAX_SLUG_BYTES} bytes")
+        if full is None:
+            try:
+                handle.write(chunk)
+            except OSError as exc:
+                if exc.errno not in DISK_FULL_ERRNOS:
+                    raise
+                full = exc
+    if full is not None:
+        raise full
 
 
 async def get_slug(request: Request) -> Response:

@@ -6,14 +6,18 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from sqlalchemy import exc as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runoff.errors import RunoffError
+from runoff.errors import InsufficientStorage, RunoffError, ServiceUnavailable
 from runoff.platform import Platform
+from runoff.store.faults import CONDITIONS, DATABASE, FILES, classify
 from runoff.web import (
     api_account,
     api_apps,
@@ -34,12 +38,57 @@ log = logging.getLogger(__name__)
 
 
 def error_response(exc: RunoffError) -> JSONResponse:
-    return JSONResponse({"id": exc.id, "message": exc.message}, status_code=exc.status)
+    headers = None
+    if isinstance(exc, ServiceUnavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return JSONResponse(
+        {"id": exc.id, "message": exc.message}, status_code=exc.status, headers=headers
+    )
 
 
 async def _runoff_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RunoffError)
     return error_response(exc)
+
+
+async def _storage_fault(_request: Request, exc: Exception) -> Response:
+    """The database unreachable (503) or a disk full (507), logged once per condition; any
+    other database or OS error is a bug, answered 500 with its traceback logged."""
+    fault = classify(exc)
+    if fault is None:
+        raise exc
+    CONDITIONS.failed(fault, exc)
+    return error_response(fault)
+
+
+class _ClearsConditions:
+    """A success proves storage conditions gone: any 2xx of a route that reads the database
+    proves it reachable; a successful write, its disk no longer full; a slug stored or a dyno
+    started, the data dir's disk no longer full."""
+
+    WITHOUT_STORAGE = ("/healthz", "/openapi.json", "/static/")
+    WRITE_FILES = ("/slugs", "/dynos")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(self.WITHOUT_STORAGE):
+            return await self.app(scope, receive, send)
+        if not CONDITIONS.active():
+            return await self.app(scope, receive, send)
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
+                CONDITIONS.cleared(ServiceUnavailable.id, DATABASE)
+                if scope["method"] not in ("GET", "HEAD"):
+                    CONDITIONS.cleared(InsufficientStorage.id, DATABASE)
+                    if path.endswith(self.WRITE_FILES):
+                        CONDITIONS.cleared(InsufficientStorage.id, FILES)
+            await send(message)
+
+        await self.app(scope, receive, watch)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
@@ -97,9 +146,13 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             openapi.route(api),
             *dashboard.routes,  # pages at /dashboard/... and the add-on's web_url
         ],
+        middleware=[Middleware(_ClearsConditions)],
         exception_handlers={
             RunoffError: _runoff_error,
             HTTPException: _http_error,
+            sa.DBAPIError: _storage_fault,
+            sa.TimeoutError: _storage_fault,
+            OSError: _storage_fault,
             Exception: _unexpected,
         },
         lifespan=lifespan,
