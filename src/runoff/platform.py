@@ -106,15 +106,17 @@ class Platform:
             settings=settings,
         )
         self.rendezvous = self._rendezvous(settings)
+        self._wire_formation()
         self.dynos = DynoService(
             settings=settings,
             store=self.dyno_store,
             lifecycle=self.lifecycle,
             releases=self.releases,
             server_id=self.server.id,
+            formation=self.formation_manager,
             rendezvous=self.rendezvous,
         )
-        self._wire_formation()
+        self._wire_release_phase_and_scheduler()
         self.metrics = MetricsService(self.engine, self.clock)
         self.dyno_store.listeners.append(self.metrics.recorder.on_dyno_event)
         self.monitoring = Monitoring(
@@ -154,7 +156,7 @@ class Platform:
         )
 
     def _wire_formation(self) -> None:
-        """The formation manager, daily cycling and the release phase."""
+        """The formation manager and daily cycling."""
         self.formation_store = FormationStore(self.engine, self.clock)
         self.formation_manager = FormationManager(
             formations=self.formation_store,
@@ -169,9 +171,12 @@ class Platform:
         self.formations = FormationService(
             self.formation_store, self.releases, self.formation_manager.changed
         )
-        self.dynos.formation = self.formation_manager
+        # a subscription to release events, not wiring: the manager needs releases too
         self.releases.listeners.append(lambda app, release: self.formation_manager.changed(app.id))
         self.cycler = Cycler(store=self.dyno_store, lifecycle=self.lifecycle, timers=self.timers)
+
+    def _wire_release_phase_and_scheduler(self) -> None:
+        """What starts dynos through ``DynoService``: the release phase and the scheduler."""
         self.release_phase = ReleasePhase(
             releases=self.releases,
             apps=self.apps,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 
@@ -38,6 +39,18 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def process_identity(pid: int) -> str | None:
+    """Who ``pid`` is, beyond its number: this boot and the process's start time (a pid is
+    reused, by a restarted container's first process for one). None when no such process."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return f"{boot}:{fields[19].decode()}" if len(fields) > 19 else None
+
+
 class ServerRegistry:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
@@ -50,7 +63,12 @@ class ServerRegistry:
         with self._engine.begin() as conn:
             conn.execute(
                 servers.insert().values(
-                    id=record.id, host=record.host, pid=record.pid, started_at=now, heartbeat_at=now
+                    id=record.id,
+                    host=record.host,
+                    pid=record.pid,
+                    process=process_identity(record.pid),
+                    started_at=now,
+                    heartbeat_at=now,
                 )
             )
         return record
@@ -83,7 +101,10 @@ class ServerRegistry:
         found = []
         for row in rows:
             gone = row.stopped_at is not None
-            if row.host == self.host:
+            if row.host == self.host and row.process is not None:
+                # several servers may share a process (tests); a reused pid is not theirs
+                gone = gone or process_identity(row.pid) != row.process
+            elif row.host == self.host:  # recorded before 0004: no identity
                 gone = gone or row.pid == me.pid or not _pid_alive(row.pid)
             else:
                 gone = gone or row.heartbeat_at < stale_before

@@ -111,6 +111,7 @@ class Dyno:
     stopping_at: int | None
     ended_at: int | None
     updated_at: int
+    stop_requested_by: str | None = None  # the user who asked for the stop, if one did
 
     @property
     def running(self) -> bool:

@@ -98,6 +98,7 @@ class FormationRestarts(Protocol):
         type: str | None = None,
         name: str | None = None,
         reason: StopReason = StopReason.RESTART,
+        by: str | None = None,
     ) -> list[Dyno]: ...
 
     def crashed(self, app_id: str, running: list[Dyno]) -> list[Dyno]: ...
@@ -112,6 +113,7 @@ class DynoService:
         lifecycle: DynoLifecycle,
         releases: ReleaseService,
         server_id: str,
+        formation: FormationRestarts,
         rendezvous: RendezvousServer | None = None,
     ) -> None:
         self._settings = settings
@@ -119,8 +121,8 @@ class DynoService:
         self._lifecycle = lifecycle
         self._releases = releases
         self._server_id = server_id
+        self._formation = formation
         self._rendezvous = rendezvous
-        self.formation: FormationRestarts | None = None  # wired by the platform
 
     async def create(
         self,
@@ -197,21 +199,20 @@ class DynoService:
     def list(self, app: App) -> list[Dyno]:
         """Running dynos, then formation dynos that crashed and wait for their restart."""
         running = self._store.running(app.id)
-        if self.formation is None:
-            return running
-        return running + self.formation.crashed(app.id, running)
+        return running + self._formation.crashed(app.id, running)
 
     def get(self, app: App, name: str) -> Dyno:
         return self._store.find(app.id, name)
 
-    async def stop(self, app: App, name: str) -> Dyno:
+    async def stop(self, app: App, name: str, by: str | None = None) -> Dyno:
+        """Stop the dyno wherever it runs (``by``: who asked, kept with the stop)."""
         dyno = await asyncio.to_thread(self._store.find, app.id, name)
         if not dyno.running:
             raise NotFound(f"Couldn't find that dyno: {name} is not running")
-        await self._lifecycle.stop(dyno, StopReason.STOPPED)
+        await self._lifecycle.stop(dyno, StopReason.STOPPED, by)
         return dyno
 
-    async def restart(self, app: App, name: str | None) -> None:
+    async def restart(self, app: App, name: str | None, by: str | None = None) -> None:
         """Restart formation dynos (all of them, or ``name``); one-offs are never restarted.
 
         Formation dynos are stopped and the formation manager brings them back on the current
@@ -219,25 +220,26 @@ class DynoService:
         one-offs are left alone.
         """
         if name is None:
-            if self.formation is not None:
-                await self.formation.restart(app.id)
+            await self._formation.restart(app.id, by=by)
             return
         dyno = await asyncio.to_thread(self._store.find, app.id, name)
         if not dyno.running:
             raise NotFound(f"Couldn't find that dyno: {name} is not running")
         if dyno.one_off:
-            await self._lifecycle.stop(dyno, StopReason.STOPPED)
-        elif self.formation is not None:
-            await self.formation.restart(app.id, name=dyno.name)
+            await self._lifecycle.stop(dyno, StopReason.STOPPED, by)
+        else:
+            await self._formation.restart(app.id, name=dyno.name, by=by)
 
     async def restart_type(
-        self, app: App, type: str, reason: StopReason = StopReason.RESTART
+        self,
+        app: App,
+        type: str,
+        reason: StopReason = StopReason.RESTART,
+        by: str | None = None,
     ) -> builtins.list[Dyno]:
         """Restart (or with ``StopReason.STOPPED``, stop) the formation dynos of ``type``;
         they come back as the formation asks. A type with no formation dyno is a 404."""
-        restarted = []
-        if self.formation is not None:
-            restarted = await self.formation.restart(app.id, type=type, reason=reason)
+        restarted = await self._formation.restart(app.id, type=type, reason=reason, by=by)
         if not restarted:
             release = await asyncio.to_thread(self._releases.current, app.id)
             if release is None or type not in release.process_types:

@@ -42,6 +42,7 @@ def _dyno(row: Any) -> Dyno:
         stopping_at=row.stopping_at,
         ended_at=row.ended_at,
         updated_at=row.updated_at,
+        stop_requested_by=row.stop_requested_by,
     )
 
 
@@ -192,8 +193,9 @@ class DynoStore:
         self._notify(dyno, [event])
         return True
 
-    def mark_stopping(self, dyno: Dyno, reason: str) -> bool:
-        """Record that a forced stop began (first reason wins); False if one already had."""
+    def mark_stopping(self, dyno: Dyno, reason: str, by: str | None = None) -> bool:
+        """Record that a forced stop began (first reason wins; ``by``: who asked, when a
+        user did); False if one already had."""
         now = self._clock.now_us()
         with self._engine.begin() as conn:
             result = conn.execute(
@@ -203,7 +205,7 @@ class DynoStore:
                     dynos.c.stopping_at.is_(None),
                     dynos.c.ended_at.is_(None),
                 )
-                .values(stopping_at=now, stop_reason=reason, updated_at=now)
+                .values(stopping_at=now, stop_reason=reason, stop_requested_by=by, updated_at=now)
             )
             if result.rowcount != 1:
                 return False
@@ -216,8 +218,7 @@ class DynoStore:
     def request_stop(self, dyno: Dyno, reason: str, by: str | None = None) -> str | None:
         """Record a request to stop ``dyno`` (durable: whichever server runs it carries it
         out); the first reason wins. Returns the reason in force, None if the dyno ended."""
-        del by  # who asked is not stored yet (a column for it needs a migration)
-        self.mark_stopping(dyno, reason)
+        self.mark_stopping(dyno, reason, by)
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(dynos.c.stop_reason, dynos.c.ended_at).where(dynos.c.id == dyno.id)

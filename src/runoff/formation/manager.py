@@ -162,6 +162,7 @@ class FormationManager:
         type: str | None = None,
         name: str | None = None,
         reason: StopReason = StopReason.RESTART,
+        by: str | None = None,
     ) -> list[Dyno]:
         """Stop the app's formation dynos (all, of ``type``, or ``name``) so they come back on
         the current release; one-offs are never touched. Returns the dynos stopped."""
@@ -174,7 +175,7 @@ class FormationManager:
             and (name is None or dyno.name == name)
         ]
         for dyno in chosen:
-            await self.stop_dyno(dyno, reason)
+            await self._lifecycle.stop(dyno, reason, by)
         return chosen
 
     def crashed(self, app_id: str, running: list[Dyno]) -> list[Dyno]:

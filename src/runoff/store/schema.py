@@ -137,6 +137,8 @@ servers = Table(
     Column("started_at", Micros, nullable=False),
     Column("heartbeat_at", Micros, nullable=False),
     Column("stopped_at", Micros, nullable=True),
+    # the process's identity beyond its pid (boot id and start time): a pid is reused
+    Column("process", String(128), nullable=True),
 )
 
 dynos = Table(
@@ -155,6 +157,7 @@ dynos = Table(
     Column("exit_status", Integer, nullable=True),
     Column("outcome", String(16), nullable=True),  # succeeded | failed | timed_out
     Column("stop_reason", String(32), nullable=True),
+    Column("stop_requested_by", String(255), nullable=True),  # who asked (user email)
     Column("ttl_seconds", Integer, nullable=False),
     Column("server_id", String(36), nullable=True),
     Column("pid", Integer, nullable=True),
@@ -166,6 +169,7 @@ dynos = Table(
 )
 Index("ix_dynos_app_state", dynos.c.app_id, dynos.c.state)
 Index("ix_dynos_app_name", dynos.c.app_id, dynos.c.name)
+Index("ix_dynos_server_ended", dynos.c.server_id, dynos.c.ended_at)
 
 dyno_events = Table(
     "dyno_events",

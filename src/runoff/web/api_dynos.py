@@ -73,20 +73,20 @@ async def get_dyno(request: Request) -> Response:
 
 
 async def stop_dyno(request: Request) -> Response:
-    _, app = await app_for(request, Need.WRITE)
-    found = await platform(request).dynos.stop(app, request.path_params["dyno"])
+    who, app = await app_for(request, Need.WRITE)
+    found = await platform(request).dynos.stop(app, request.path_params["dyno"], who.user.email)
     return respond(render.dyno(found, app.name), status=202)
 
 
 async def restart_dyno(request: Request) -> Response:
-    _, app = await app_for(request, Need.RESTART)
-    await platform(request).dynos.restart(app, request.path_params["dyno"])
+    who, app = await app_for(request, Need.RESTART)
+    await platform(request).dynos.restart(app, request.path_params["dyno"], who.user.email)
     return respond({}, status=202)
 
 
 async def restart_all(request: Request) -> Response:
-    _, app = await app_for(request, Need.RESTART)
-    await platform(request).dynos.restart(app, None)
+    who, app = await app_for(request, Need.RESTART)
+    await platform(request).dynos.restart(app, None, who.user.email)
     return respond({}, status=202)
 
 

@@ -42,14 +42,16 @@ async def update_one(request: Request) -> Response:
 
 
 async def restart_type(request: Request) -> Response:
-    _, app = await app_for(request, Need.RESTART)
-    await platform(request).dynos.restart_type(app, request.path_params["type"])
+    who, app = await app_for(request, Need.RESTART)
+    await platform(request).dynos.restart_type(app, request.path_params["type"], by=who.user.email)
     return respond({}, status=202)
 
 
 async def stop_type(request: Request) -> Response:
-    _, app = await app_for(request, Need.RESTART)
-    await platform(request).dynos.restart_type(app, request.path_params["type"], StopReason.STOPPED)
+    who, app = await app_for(request, Need.RESTART)
+    await platform(request).dynos.restart_type(
+        app, request.path_params["type"], StopReason.STOPPED, by=who.user.email
+    )
     return respond({}, status=202)
 
 
