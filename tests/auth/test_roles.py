@@ -93,6 +93,8 @@ class Case:
 
 BAD_NAME = "Not A Name"
 NON_APP = [
+    Case("GET", "/healthz", answers(everyone=200)),
+    Case("GET", "/openapi.json", answers(everyone=200)),
     Case("GET", "/account", answers(everyone=200)),
     Case(
         "POST",
