@@ -14,8 +14,8 @@ import os
 import stat
 from pathlib import Path
 
+from runoff.alerts.wiring import Monitoring
 from runoff.apps.model import App
-from runoff.apps.release_phase import ReleasePhase
 from runoff.apps.releases import ReleaseService
 from runoff.apps.service import AppService
 from runoff.apps.slugs import SlugService
@@ -37,6 +37,7 @@ from runoff.dynos.runtime_metrics import MetricsStore
 from runoff.dynos.service import DynoService
 from runoff.dynos.store import DynoStore
 from runoff.formation.manager import FormationManager
+from runoff.formation.release_phase import ReleasePhase
 from runoff.formation.service import FormationService
 from runoff.formation.store import FormationStore
 from runoff.logs.drains.manager import DrainManager
@@ -45,7 +46,6 @@ from runoff.logs.router import LogRouter
 from runoff.logs.sessions import LogSessions
 from runoff.logs.store import LogStore
 from runoff.metrics import MetricsService
-from runoff.monitors.wiring import Monitoring
 from runoff.scheduler.runner import SchedulerRunner
 from runoff.scheduler.service import SchedulerService
 from runoff.scheduler.store import SchedulerStore

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from runoff.alerts.guidance import RunFacts, advise
 from runoff.dynos.model import Outcome
+from runoff.monitors.guidance import RunFacts, advise
 
 
 def ids(**facts: object) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runoff.alerts.redact import REDACTED, Redactor, secrets_of
+from runoff.redact import REDACTED, Redactor, secrets_of
 
 
 def test_every_secret_is_replaced() -> None:

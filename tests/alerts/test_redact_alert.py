@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from runoff.alerts.describe import Describer
-from runoff.alerts.redact import Redactor
 from runoff.dynos.model import Outcome
 from runoff.logs.model import MAX_LINE_BYTES, LogLine, split_long
+from runoff.monitors.describe import Describer
+from runoff.redact import Redactor
 from tests.monitors.test_evaluate import T0, dyno
 
 SECRET = "hunter2-s3cr3t-token"

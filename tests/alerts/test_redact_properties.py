@@ -7,8 +7,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runoff.alerts.redact import REDACTED, Redactor, secrets_of
 from runoff.logs.model import MAX_LINE_BYTES
+from runoff.redact import REDACTED, Redactor, secrets_of
 
 NAMES = st.sampled_from(
     [

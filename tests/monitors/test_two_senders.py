@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from runoff.alerts.describe import flip_detail
 from runoff.alerts.email import EmailChannel, SmtpConfig
 from runoff.alerts.sender import AlertSender
 from runoff.clock import SystemClock
 from runoff.monitors import store
+from runoff.monitors.describe import flip_detail
 from runoff.monitors.model import FlipKind
 from runoff.store.db import make_engine
 from runoff.store.schema import addons, alert_deliveries, alert_flips

@@ -1,6 +1,6 @@
 """Rendering a flip's detail as an e-mail (subject and text) and as webhook bodies.
 
-Pure functions of the stored detail (already redacted: see runoff.alerts.describe), so every
+Pure functions of the stored detail (already redacted: see runoff.monitors.describe), so every
 channel and every retry says the same thing.
 """
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from runoff.alerts import recipients, redact
-from runoff.alerts.describe import Describer, log_excerpt
+from runoff import redact
+from runoff.alerts import recipients
 from runoff.alerts.webhook import FORMATS, check_url
 from runoff.apps.model import App
 from runoff.clock import Clock, iso
@@ -20,6 +20,7 @@ from runoff.dynos.store import DynoStore
 from runoff.errors import Invalid, NotFound
 from runoff.logs.store import LogStore
 from runoff.metrics.addons import AddonService
+from runoff.monitors.describe import Describer, log_excerpt
 from runoff.store.rows import new_id
 from runoff.store.schema import (
     addons,

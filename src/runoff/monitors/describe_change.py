@@ -1,4 +1,4 @@
-"""Turning a flip made by a run's change into the alert detail (see runoff.alerts.describe)."""
+"""Turning a flip made by a run's change into the alert detail (see runoff.monitors.describe)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from runoff.alerts import redact
-from runoff.alerts.describe import Describer
+from runoff import redact
 from runoff.clock import US_PER_SECOND
 from runoff.dynos.model import Dyno
 from runoff.logs.model import LogLine
+from runoff.monitors.describe import Describer
 from runoff.monitors.evaluate import Step, duration_us
 from runoff.monitors.model import FlipKind, Monitor, MonitorType
 from runoff.store.schema import apps

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, and_, delete, func, select
 
-from runoff.alerts.describe import log_excerpt
 from runoff.clock import US_PER_SECOND, Clock
 from runoff.dynos.model import Dyno
 from runoff.dynos.store import DynoStore
@@ -34,6 +33,7 @@ from runoff.logs.model import LogLine
 from runoff.logs.store import LogStore
 from runoff.metrics.model import RunChange
 from runoff.monitors import store
+from runoff.monitors.describe import log_excerpt
 from runoff.monitors.describe_change import Change, ChangeDescriber
 from runoff.monitors.evaluate import (
     counts_change,

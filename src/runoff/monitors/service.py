@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
-from runoff.alerts.describe import flip_detail
 from runoff.apps.model import App
 from runoff.clock import Clock
 from runoff.metrics.addons import AddonService
 from runoff.monitors import store
+from runoff.monitors.describe import flip_detail
 from runoff.monitors.evaluate import Step, set_enabled
 from runoff.monitors.model import Monitor, MonitorState, Progress
 from runoff.monitors.spec import parse_create, parse_update

@@ -7,8 +7,12 @@ least one admin.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
+
+# Heroku's rule for team names, the same as for app names (teams are below apps: no import)
+TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 
 
 class Role(Enum):

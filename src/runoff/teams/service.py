@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from runoff.apps.model import APP_NAME
 from runoff.auth.model import User
 from runoff.clock import Clock
 from runoff.errors import Conflict, Forbidden, Invalid, NotFound
 from runoff.store.rows import new_id
 from runoff.store.schema import apps, team_apps, team_members, teams, users
-from runoff.teams.model import Member, Role, Team
+from runoff.teams.model import TEAM_NAME, Member, Role, Team
 
 
 def _role(value: Any) -> Role:
@@ -41,7 +40,7 @@ class TeamService:
 
     def create(self, creator: User, name: Any) -> Team:
         """A new team with ``creator`` as its first admin."""
-        if not isinstance(name, str) or not APP_NAME.match(name):
+        if not isinstance(name, str) or not TEAM_NAME.match(name):
             raise Invalid(
                 "name is required: lowercase letters, digits and dashes, starting with a letter, "
                 "3 to 30 characters long"

@@ -9,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runoff.alerts import redact
-from runoff.alerts.redact import Redactor
+from runoff import redact
 from runoff.apps.model import App
 from runoff.auth.model import Principal
 from runoff.auth.scopes import Need, allows
@@ -18,6 +17,7 @@ from runoff.dynos.attach import AttachPoint
 from runoff.dynos.model import Dyno
 from runoff.dynos.service import parse_create
 from runoff.platform import Platform
+from runoff.redact import Redactor
 from runoff.web import render
 from runoff.web.common import app_for, json_body, platform, respond, sync
 

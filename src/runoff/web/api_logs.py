@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from runoff.alerts.redact import Redactor
 from runoff.apps.releases import ListRange
 from runoff.auth.scopes import Need, allows
 from runoff.logs.model import LogBatch
 from runoff.logs.sessions import LogSession, parse_request
 from runoff.platform import Platform
+from runoff.redact import Redactor
 from runoff.web.common import app_for, json_body, platform, respond, sync
 
 KEEPALIVE_SECONDS = 10.0
@@ -133,7 +133,7 @@ class _Stream:
 class _RedactedStream(_Stream):
     """The stream of a session for a principal that may not read config vars: the values of
     the app's config vars, in its current release and in up to ``HISTORY`` earlier ones,
-    become ``[REDACTED]`` (``runoff.alerts.redact``), a value split across the records of a
+    become ``[REDACTED]`` (``runoff.redact``), a value split across the records of a
     long line included. The redactor is rebuilt before a send whenever the app has a new
     release, and a dyno starts only after its release exists, so no newer value slips by."""
 

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runoff.alerts import redact
-from runoff.alerts.redact import Redactor
+from runoff import redact
 from runoff.auth.scopes import Need
 from runoff.clock import iso
 from runoff.errors import Invalid, NotFound
 from runoff.metrics import PLANS, PLOTS, SERVICE, Addon, Plan, Run, plan_named
 from runoff.metrics.plans import DEFAULT_PLAN, HUMAN_NAME
+from runoff.redact import Redactor
 from runoff.web.common import app_for, json_body, platform, principal, respond, sync
 
 SERVICE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"runoff:addon-service:{SERVICE}"))

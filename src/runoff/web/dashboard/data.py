@@ -15,8 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from runoff.alerts import redact
-from runoff.alerts.redact import Redactor
+from runoff import redact
 from runoff.auth.scopes import Need
 from runoff.clock import US_PER_SECOND, rfc5424
 from runoff.dynos.model import Dyno
@@ -25,6 +24,7 @@ from runoff.logs.model import LogBatch, StreamFilter
 from runoff.logs.sessions import LogSession
 from runoff.metrics import PLOTS
 from runoff.platform import Platform
+from runoff.redact import Redactor
 from runoff.web.api_logs import _Stream
 from runoff.web.common import platform, respond, resume_id, sync
 from runoff.web.dashboard import views

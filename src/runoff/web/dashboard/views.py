@@ -1,7 +1,7 @@
 """What the dashboard shows of an app, built from the domain services, redacted.
 
 Every command (one-off runs, formation, scheduler jobs) and every log line leaves here through
-the app's ``Redactor`` (``runoff.alerts.redact``: the values of its config vars become
+the app's ``Redactor`` (``runoff.redact``: the values of its config vars become
 ``[REDACTED]``, the same code that cleans alerts), so no config var value reaches a page.
 These functions block on the database: call them through ``common.sync``.
 """
@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from runoff.alerts import redact
-from runoff.alerts.describe import Describer, log_excerpt
-from runoff.alerts.redact import Redactor
+from runoff import redact
 from runoff.apps.model import App
 from runoff.clock import US_PER_SECOND
 from runoff.dynos.model import Dyno
 from runoff.dynos.runtime_metrics import Sample
 from runoff.errors import NotFound
 from runoff.metrics import Run
+from runoff.monitors.describe import Describer, log_excerpt
 from runoff.platform import Platform
+from runoff.redact import Redactor
 
 RECENT_RUNS = 25
 MEMORY_WINDOWS = {"1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "72h": 72 * 3600}
