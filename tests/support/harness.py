@@ -1,5 +1,5 @@
 """A store-level harness: real database (SQLite or PostgreSQL), DynoStore, a FakeClock, and
-the metrics service, with no server; runs are made by driving DynoStore as the supervisor
+the metrics service, with no server; runs are made by driving DynoStore as the lifecycle
 would."""
 
 from __future__ import annotations
