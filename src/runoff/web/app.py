@@ -109,8 +109,12 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _health(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+async def _health(request: Request) -> Response:
+    """Up, and how dynos run here: the executor and its ``isolation`` (``sandbox``/``none``)."""
+    executor = request.app.state.platform.executor
+    return JSONResponse(
+        {"status": "ok", "executor": executor.name, "isolation": executor.isolation}
+    )
 
 
 def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlette:

@@ -76,6 +76,10 @@ services: files
 ethers: files
 rpc: files
 """
+# Read by interactive bash (``run bash``): ``bash -c`` drops an inherited PS1, so the prompt of
+# Heroku's dynos (``~ $`` at /app, which is HOME) is set here; an app's /app/.bashrc may change it.
+BASHRC = rb"""PS1='\[\033[01;34m\]\w\[\033[00m\] \[\033[01;32m\]$ \[\033[00m\]'
+"""
 # Host directories that are usually links into /usr on merged-/usr systems.
 TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
@@ -194,6 +198,7 @@ class Sandbox:
     def _etc_dir(self) -> Path:
         files = _host_etc()
         files["nsswitch.conf"] = NSSWITCH
+        files["bash.bashrc"] = BASHRC
         files.update(_users(65534, 65534))  # placeholders: each dyno's user is bound over them
         return _write_once(self.root / f"etc-{_digest(files)}", files)
 

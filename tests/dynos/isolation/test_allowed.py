@@ -1,0 +1,152 @@
+"""What a sandboxed dyno must still do: own /app and /tmp, read its config, reach the network,
+and give ``run bash`` a prompt and job control (issue 14)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from runoff.dynos.local.sandbox import Sandbox
+from tests.support.api import Api
+from tests.support.live import LiveServer
+from tests.support.rendezvous import Client, attach
+from tests.support.slugs import deploy
+
+
+@pytest.fixture
+def ca(server: LiveServer) -> Path:
+    path = server.platform.rendezvous.tls.ca
+    assert path is not None
+    return path
+
+
+def output(api: Api, app: str, dyno: str = "run.1") -> list[str]:
+    api.wait_ended(app, dyno)
+    return [line.split(": ", 1)[1] for line in api.messages(app, source="app", dyno=dyno)]
+
+
+def test_the_server_runs_dynos_in_the_sandbox_by_default(server: LiveServer, api: Api) -> None:
+    assert server.platform.executor.isolation == "sandbox"
+    assert api.get("/healthz").ok()["isolation"] == "sandbox"
+
+
+def test_a_dyno_owns_its_copy_of_the_slug_and_its_tmp(api: Api) -> None:
+    api.create_app("owner")
+    deploy(api, "owner", {"Procfile": "web: true\n", "bin/tool": "v1\n", "keep": "k\n"})
+    script = (
+        "echo v2 >> bin/tool && rm keep && mkdir -p new/dir && echo n > new/dir/f && "
+        "echo t > /tmp/t && cat bin/tool /tmp/t new/dir/f && ls && echo $HOME && pwd"
+    )
+    api.run("owner", script)
+    assert output(api, "owner") == ["v1", "v2", "t", "n", "Procfile", "bin", "new", "/app", "/app"]
+    api.run("owner", "cat bin/tool keep; ls /tmp | wc -l")  # a fresh copy, a fresh /tmp
+    assert output(api, "owner", "run.2") == ["v1", "k", "0"]
+
+
+def test_a_dyno_reads_its_config(api: Api) -> None:
+    api.create_app("configured")
+    api.request("PATCH", "/apps/configured/config-vars", {"GREETING": "hello there"}).ok()
+    api.run("configured", 'echo "$GREETING from $DYNO"')
+    assert output(api, "configured") == ["hello there from run.1"]
+
+
+def _primary_address() -> str | None:
+    """This host's address on its default route (no packet is sent), if any."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address: str = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+def test_a_dyno_opens_loopback_and_outbound_connections(api: Api) -> None:
+    listener = socket.create_server(("0.0.0.0", 0))
+    port = listener.getsockname()[1]
+    received: list[bytes] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            with conn:
+                received.append(conn.recv(100))
+                conn.sendall(b"pong\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    addresses = ["127.0.0.1", _primary_address() or "127.0.0.1"]
+    api.create_app("net")
+    api.run(
+        "net",
+        "; ".join(
+            f"exec 3<>/dev/tcp/{host}/{port} && echo ping-{i} >&3 && head -n1 <&3 && exec 3<&-"
+            for i, host in enumerate(addresses)
+        ),
+    )
+    assert output(api, "net") == ["pong", "pong"]
+    thread.join(10)
+    listener.close()
+    assert sorted(received) == [b"ping-0\n", b"ping-1\n"]
+
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07|\r")
+
+
+def test_run_bash_has_the_heroku_prompt_and_job_control(api: Api, ca: Path) -> None:
+    api.create_app("shell")
+    client = Client(attach(api, "shell", "bash", env={"TERM": "xterm"})["attach_url"], ca)
+    try:
+        _interact(client)
+    finally:
+        client.close()
+
+
+def _interact(client: Client) -> None:
+    client.read_banner()
+
+    def plain() -> bytes:
+        return ANSI.sub(b"", bytes(client.output))
+
+    def expect(needle: bytes) -> None:
+        client.read_until(b"")  # at least what has arrived
+        while needle not in plain():
+            assert not client.closed, plain()
+            client.read_some()
+
+    expect(b"~ $ ")
+    client.send(b"sleep 300 &\n")
+    expect(b"[1] ")
+    client.send(b"jobs\n")
+    expect(b"Running")
+    client.send(b"kill %1; wait %1; echo killed-$?\n")
+    expect(b"killed-143")
+    client.send(b"sleep 300\n")
+    client.send(b"\x03")  # Ctrl-C reaches the foreground job, not the shell
+    client.send(b"echo after-$?\n")
+    expect(b"after-130")
+    client.send(
+        b"python3 -c 'import fcntl, termios; fcntl.ioctl(0, termios.TIOCSTI, b\"x\")' "
+        b"2>&1 | tail -n1\n"
+    )
+    expect(b"PermissionError")
+    client.send(b"exit 4\n")
+    client.read_to_end()
+    assert client.status == 4
+    assert b"no job control" not in plain()
+    assert b"cannot set terminal process group" not in plain()
+
+
+def test_refusal_names_the_cause_and_the_way_out(tmp_path: Path) -> None:
+    from runoff.dynos.local.sandbox import SandboxUnavailable
+
+    with pytest.raises(SandboxUnavailable) as raised:
+        Sandbox(tmp_path / "sandbox", bwrap=str(tmp_path / "no-bwrap"))
+    message = raised.value.message
+    assert "\n" not in message
+    assert "dynos cannot be sandboxed" in message
+    assert "RUNOFF_ISOLATION=none" in message
