@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from tests.logs.test_tail import Stream, tail_url
 from tests.support.api import Api
+from tests.support.slugs import deploy
 
 
 def test_no_token_and_bad_token_are_401(api: Api) -> None:
@@ -215,3 +216,22 @@ def test_job_commands_hide_config_values_from_who_may_not_read_them(api: Api) ->
         reader = token(scope)
         assert [j["command"] for j in reader.get("/apps/jobbed/scheduler/jobs").ok()] == [shown]
         assert reader.get(f"/apps/jobbed/scheduler/jobs/{job['id']}").ok()["command"] == shown
+
+
+def test_formation_commands_hide_config_values_from_who_may_not_read_them(api: Api) -> None:
+    api.create_app("formed")
+    api.patch("/apps/formed/config-vars", {"API_KEY": "k3y-of-the-app"}).ok()
+    command = "curl -H 'X-Key: k3y-of-the-app' https://example.com"
+    deploy(api, "formed", {"Procfile": f"worker: {command}\n"})
+
+    def token(scope: str) -> Api:
+        created = api.post("/oauth/authorizations", {"description": "t", "scope": [scope]})
+        return api.as_token(created.ok()["access_token"]["token"])
+
+    hidden = "curl -H 'X-Key: [REDACTED]' https://example.com"
+    for scope, shown in (("read", hidden), ("write", hidden), ("read-protected", command)):
+        reader = token(scope)
+        assert [f["command"] for f in reader.get("/apps/formed/formation").ok()] == [shown]
+        assert reader.get("/apps/formed/formation/worker").ok()["command"] == shown
+    zero = {"updates": [{"type": "worker", "quantity": 0}]}
+    assert token("write").patch("/apps/formed/formation", zero).ok()[0]["command"] == hidden

@@ -2,43 +2,65 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runoff.auth.scopes import Need
+from runoff import redact
+from runoff.apps.model import App
+from runoff.auth.model import Principal
+from runoff.auth.scopes import Need, allows
 from runoff.dynos.model import StopReason
-from runoff.formation.model import parse_batch, parse_update
+from runoff.formation.model import Formation, parse_batch, parse_update
+from runoff.platform import Platform
 from runoff.web import render
 from runoff.web.common import app_for, json_body, platform, respond, sync
 
 
+def _shown(plat: Platform, who: Principal, app: App, found: list[Formation]) -> list[Any]:
+    """The formations; their commands redacted for a principal that may not read config vars,
+    as the dynos API shows the same commands (no side door to what it hides)."""
+    if allows(list(who.scopes), Need.READ_PROTECTED):
+        return [render.formation(f, app.name) for f in found]
+    clean = redact.for_runs(plat.engine, app.id, ())  # the current release's config
+    return [
+        render.formation(dataclasses.replace(f, command=clean(f.command)), app.name) for f in found
+    ]
+
+
 async def list_formation(request: Request) -> Response:
-    _, app = await app_for(request, Need.READ)
-    found = await sync(platform(request).formations.list, app)
-    return respond([render.formation(f, app.name) for f in found])
+    who, app = await app_for(request, Need.READ)
+    plat = platform(request)
+    found = await sync(plat.formations.list, app)
+    return respond(await sync(_shown, plat, who, app, found))
 
 
 async def get_formation(request: Request) -> Response:
-    _, app = await app_for(request, Need.READ)
-    found = await sync(platform(request).formations.get, app, request.path_params["type"])
-    return respond(render.formation(found, app.name))
+    who, app = await app_for(request, Need.READ)
+    plat = platform(request)
+    found = await sync(plat.formations.get, app, request.path_params["type"])
+    return respond((await sync(_shown, plat, who, app, [found]))[0])
 
 
 async def batch_update(request: Request) -> Response:
-    _, app = await app_for(request, Need.WRITE)
+    who, app = await app_for(request, Need.WRITE)
+    plat = platform(request)
     updates = parse_batch(await json_body(request))
-    found = await sync(platform(request).formations.update, app, updates)
-    return respond([render.formation(f, app.name) for f in found])
+    found = await sync(plat.formations.update, app, updates)
+    return respond(await sync(_shown, plat, who, app, found))
 
 
 async def update_one(request: Request) -> Response:
-    _, app = await app_for(request, Need.WRITE)
+    who, app = await app_for(request, Need.WRITE)
     plat = platform(request)
     kind = (await sync(plat.formations.get, app, request.path_params["type"])).type
     update = parse_update(await json_body(request), kind)
     await sync(plat.formations.update, app, [update])
-    return respond(render.formation(await sync(plat.formations.get, app, kind), app.name))
+    found = await sync(plat.formations.get, app, kind)
+    return respond((await sync(_shown, plat, who, app, [found]))[0])
 
 
 async def restart_type(request: Request) -> Response:
