@@ -14,7 +14,7 @@ import os
 import stat
 from pathlib import Path
 
-from runoff.alerts.wiring import Monitoring
+from runoff.alerts.wiring import Monitoring, destroy_addon_rows
 from runoff.apps.model import App
 from runoff.apps.releases import ReleaseService
 from runoff.apps.service import AppService
@@ -81,7 +81,13 @@ class Platform:
         self.drains = DrainManager.configured(self.engine, self.router, self.clock, settings)
         self.registry = ServerRegistry(self.engine, self.clock)
         self.server = self.registry.register()
-        self.dyno_store = DynoStore(self.engine, self.clock)
+        # metrics follow dyno events; monitoring rows go with their add-on
+        self.metrics = MetricsService(
+            self.engine, self.clock, addon_destroy_hooks=[destroy_addon_rows]
+        )
+        self.dyno_store = DynoStore(
+            self.engine, self.clock, listeners=[self.metrics.recorder.on_dyno_event]
+        )
         self.timers = Timers(self.clock)
         quotas = Quotas(
             settings.memory_quota_scale,
@@ -117,8 +123,6 @@ class Platform:
             rendezvous=self.rendezvous,
         )
         self._wire_release_phase_and_scheduler()
-        self.metrics = MetricsService(self.engine, self.clock)
-        self.dyno_store.listeners.append(self.metrics.recorder.on_dyno_event)
         self.monitoring = Monitoring(
             settings, self.engine, self.clock, self.dyno_store, self.log_store, self.metrics
         )

@@ -78,7 +78,6 @@ class Monitoring:
         )
         self.alerts = AlertService(engine, clock, metrics.addons, dynos, logs)
         metrics.recorder.subscribe(self.engine.on_run_change)
-        metrics.addons.destroy_hooks.append(destroy_addon_rows)
 
     def start(self) -> None:
         self.engine.start()

@@ -7,7 +7,7 @@ and other components (metrics, monitors) can follow the events table.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
@@ -56,10 +56,12 @@ EventListener = Callable[[Dyno, DynoEvent], None]
 
 
 class DynoStore:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, listeners: Sequence[EventListener] = ()
+    ) -> None:
         self._engine = engine
         self._clock = clock
-        self.listeners: list[EventListener] = []
+        self.listeners: list[EventListener] = list(listeners)
         """Called after each committed event, in the committing thread; must be quick."""
 
     def _notify(self, dyno: Dyno, events: list[DynoEvent]) -> None:

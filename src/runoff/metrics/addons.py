@@ -9,7 +9,7 @@ CASCADE`` the rows of features built on it, such as monitors and alerts); it can
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
@@ -59,10 +59,12 @@ def not_provisioned(app_name: str) -> NotFound:
 
 
 class AddonService:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, destroy_hooks: Sequence[DestroyHook] = ()
+    ) -> None:
         self._engine = engine
         self._clock = clock
-        self.destroy_hooks: list[DestroyHook] = []
+        self.destroy_hooks: list[DestroyHook] = list(destroy_hooks)
         """Called inside the destroy transaction, before the add-on's own rows go."""
 
     def provision(self, app: App, plan_name: str | None = None) -> Addon:

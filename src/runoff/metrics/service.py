@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, desc, or_, select
@@ -9,7 +10,7 @@ from sqlalchemy import Engine, desc, or_, select
 from runoff.apps.model import App
 from runoff.clock import US_PER_SECOND, Clock
 from runoff.metrics import concurrency
-from runoff.metrics.addons import AddonService
+from runoff.metrics.addons import AddonService, DestroyHook
 from runoff.metrics.model import Addon, Run, RunState
 from runoff.metrics.plans import SERVICE, plan_named
 from runoff.metrics.plots import Plots, Window
@@ -42,10 +43,12 @@ def _run(row: Any, addon: Addon) -> Run:
 
 
 class MetricsService:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, addon_destroy_hooks: Sequence[DestroyHook] = ()
+    ) -> None:
         self._engine = engine
         self._clock = clock
-        self.addons = AddonService(engine, clock)
+        self.addons = AddonService(engine, clock, addon_destroy_hooks)
         self.recorder = Recorder(engine, clock, self.housekeeping)
         self.plots = Plots(engine, clock)
 
