@@ -391,3 +391,16 @@ def test_no_app_route_reaches_another_apps_objects(world: World) -> None:
     assert admin.get(f"/apps/{CREW}/scheduler/jobs/{crew['job']}").status == 200
     assert admin.get(f"/apps/{CREW}/log-drains/{crew['drain:path']}").status == 200
     assert admin.get(f"/apps/{CREW}/one-off-metrics/monitors/{crew['monitor']}").status == 200
+
+
+def test_team_routes_tell_who_may_not_manage_the_team_nothing_of_users(world: World) -> None:
+    """Adding or removing a member answers a non-admin the same whether the user exists."""
+    for role, status in ((TEAM_MEMBER, 403), (NON_MEMBER, 404), (NO_ACCESS, 404)):
+        user = world.users[role]
+        answers = set()
+        for email in (EMAILS[NO_ACCESS], "nobody@example.com"):
+            put = user.request("PUT", "/teams/crew/members", {"email": email})
+            removed = user.delete(f"/teams/crew/members/{email}")
+            assert put.status == removed.status == status, (role, email, put, removed)
+            answers |= {put.body["message"], removed.body["message"]}
+        assert len(answers) == 1, (role, answers)

@@ -90,6 +90,13 @@ class TeamService:
         with self._engine.connect() as conn:
             return self._find(conn, user, name)
 
+    def managed_by(self, user: User, name: str) -> Team:
+        """The team, if ``user`` is one of its admins (404 for a non-member, 403 for a member):
+        checked before anything else of a request is looked up, so who may not manage the
+        team learns nothing else (not even which users exist)."""
+        with self._engine.connect() as conn:
+            return self._admin(conn, user, name)
+
     def delete(self, user: User, name: str) -> Team:
         """Delete a team that owns no apps (admins only)."""
         with self._engine.begin() as conn:

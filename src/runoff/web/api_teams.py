@@ -93,8 +93,9 @@ async def set_member(request: Request) -> Response:
     if not isinstance(email, str):
         raise Invalid("email is required: the e-mail address of an existing runoff user")
     plat = platform(request)
-    user = await sync(plat.auth.user_by_email, email)
     name = request.path_params["team"]
+    await sync(plat.teams.managed_by, who.user, name)  # before the user: tells no stranger
+    user = await sync(plat.auth.user_by_email, email)
     member = await sync(plat.teams.set_member, who.user, name, user, body.get("role", "member"))
     return respond(render_member(member, name))
 
@@ -102,8 +103,9 @@ async def set_member(request: Request) -> Response:
 async def remove_member(request: Request) -> Response:
     who = await _caller(request, Need.WRITE)
     plat = platform(request)
-    user = await sync(plat.auth.user_by_email, request.path_params["member"])
     name = request.path_params["team"]
+    await sync(plat.teams.managed_by, who.user, name)  # before the user: tells no stranger
+    user = await sync(plat.auth.user_by_email, request.path_params["member"])
     await sync(plat.teams.remove_member, who.user, name, user)
     return respond({"team": {"name": name}, "user": render.user(user)})
 
