@@ -6,15 +6,22 @@ R15 and the dyno killed above 64 MB.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from runoff.dynos.executor import Usage
+from runoff.dynos.fake import FakeExecutor
+from runoff.dynos.lifecycle import DynoLifecycle
 from runoff.dynos.local.cgroups import Cgroups
 from runoff.dynos.local.executor import LocalExecutor
+from runoff.dynos.model import Dyno, StopReason
+from runoff.dynos.runtime import RuntimeMonitor
 from tests.support.api import Api, wait_for
 from tests.support.live import ADMIN_TOKEN, LiveServer
 from tests.support.runcli import run_cli
@@ -203,3 +210,134 @@ def test_cgroups_carry_the_sizes_limits(server_factory: Callable[..., LiveServer
     api.wait_ended("limited", dyno["name"])
     assert not memory.exists()
     assert not cpu.exists()
+
+
+# How often dynos are read: a monitor of its own, driven check by check on a fake monotonic
+# time, over a server with fake dynos (its own monitor is kept idle by a one-hour check).
+
+
+class Counted:
+    """The server's dyno lifecycle, counting the reads of each dyno's usage."""
+
+    def __init__(self, lifecycle: DynoLifecycle) -> None:
+        self._lifecycle = lifecycle
+        self.reads: Counter[str] = Counter()
+
+    def running_dynos(self) -> list[Dyno]:
+        return self._lifecycle.running_dynos()
+
+    async def usage_of(self, dyno_id: str) -> Usage | None:
+        self.reads[dyno_id] += 1
+        return await self._lifecycle.usage_of(dyno_id)
+
+    async def kill(self, dyno: Dyno, reason: StopReason) -> None:
+        await self._lifecycle.kill(dyno, reason)
+
+
+class Paced:
+    """A runtime monitor over fake dynos whose usage the test sets, with its time in hand."""
+
+    def __init__(self, server_factory: Callable[..., LiveServer], enforcing: bool, limits: str):
+        self.fake = FakeExecutor(enforces_memory=enforcing)
+        self.server = server_factory(
+            executor=self.fake, memory_limits=limits, memory_check_seconds=3600
+        )
+        self.api = Api(self.server.url, ADMIN_TOKEN)
+        self.api.create_app("paced")
+        platform = self.server.platform
+        self.lifecycle = Counted(platform.lifecycle)
+        self.now = 0.0
+        self.monitor = RuntimeMonitor(
+            lifecycle=self.lifecycle,
+            quotas=platform.runtime.quotas,
+            router=platform.router,
+            store=platform.runtime.store,
+            clock=platform.clock,
+            settings=platform.settings.with_overrides(
+                memory_check_seconds=1.0, metrics_interval_seconds=20.0
+            ),
+            monotonic=lambda: self.now,
+        )
+
+    def start(self, megabytes: int) -> str:
+        dyno_id: str = self.api.run("paced", "sleep 100000")["id"]
+        self.use(dyno_id, megabytes)
+        return dyno_id
+
+    def use(self, dyno_id: str, megabytes: int) -> None:
+        self.fake.live[dyno_id].usage_now = Usage(megabytes * MB, 0, 0, 0, 0, 1.0)
+
+    def checks(self, until: float) -> None:
+        """One check each second of monitor time up to ``until``."""
+        assert self.server.loop is not None
+        while self.now <= until:
+            asyncio.run_coroutine_threadsafe(self.monitor.check(), self.server.loop).result(30)
+            self.now += 1.0
+        self.server.platform.router.flush()
+
+    def heroku(self) -> list[str]:
+        return self.api.messages("paced", source="heroku")
+
+
+def test_under_cgroups_a_dyno_far_below_its_quota_is_read_only_for_its_samples(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    paced = Paced(server_factory, enforcing=True, limits="auto")
+    far, near = paced.start(8), paced.start(300)  # Standard-1X: quota 512 MB, half is 256
+    paced.checks(until=0)
+    paced.use(far, 600)
+    paced.use(near, 600)
+    paced.checks(until=19)
+    assert paced.lifecycle.reads == {far: 1, near: 20}
+    assert sum("Error R14" in line for line in paced.heroku()) == 1  # the near one's, at once
+    paced.checks(until=20)
+    assert paced.lifecycle.reads == {far: 2, near: 21}
+    r14 = [line for line in paced.heroku() if "Error R14" in line]
+    assert r14 == [  # the near one's at 1 (again at 21), the far one's with its sample
+        "heroku[run.2]: Error R14 (Memory quota exceeded)",
+        "heroku[run.1]: Error R14 (Memory quota exceeded)",
+    ]
+    assert len(paced.server.platform.runtime.store.series(far)) == 1
+
+
+def test_under_the_watchdog_a_far_dyno_is_read_every_fifth_check_and_killed_past_its_limit(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    paced = Paced(server_factory, enforcing=False, limits="auto")
+    far = paced.start(8)
+    paced.checks(until=0)
+    paced.use(far, 1100)  # past the kill point, 1024 MB
+    paced.checks(until=4)
+    assert paced.lifecycle.reads[far] == 1
+    assert not any("R15" in line for line in paced.heroku())
+    paced.checks(until=5)
+    assert paced.lifecycle.reads[far] == 2
+    ended = paced.api.wait_ended("paced", "run.1")
+    assert (ended["outcome"], ended["stop_reason"]) == ("timed_out", "memory")
+    assert "heroku[run.1]: Error R15 (Memory quota vastly exceeded)" in paced.heroku()
+
+
+def test_a_dyno_that_nears_its_quota_is_read_every_check_until_it_falls_back(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    paced = Paced(server_factory, enforcing=False, limits="auto")
+    dyno = paced.start(8)
+    paced.checks(until=0)
+    paced.use(dyno, 400)
+    paced.checks(until=5)  # read at 0 and 5; at 5 it is near
+    paced.checks(until=9)
+    assert paced.lifecycle.reads[dyno] == 6  # 0, 5, 6, 7, 8, 9
+    paced.use(dyno, 8)
+    paced.checks(until=14)  # read at 10, then far: next at 15
+    assert paced.lifecycle.reads[dyno] == 7
+
+
+def test_with_limits_off_dynos_are_read_only_for_their_samples(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    paced = Paced(server_factory, enforcing=True, limits="off")
+    dyno = paced.start(900)
+    paced.checks(until=40)
+    assert paced.lifecycle.reads[dyno] == 3  # at 0, 20 and 40
+    assert len(paced.server.platform.runtime.store.series(dyno)) == 2
+    assert not any("Error R1" in line for line in paced.heroku())
