@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from runoff.dynos.fake import FakeExecutor
 from tests.support.api import Api, wait_for
 from tests.support.live import ADMIN_TOKEN, LiveServer
 from tests.support.smtp import Inbox, Received
@@ -23,7 +24,9 @@ def inbox() -> Iterator[Inbox]:
 
 @pytest.fixture
 def mail_server(server_factory: Callable[..., LiveServer], inbox: Inbox) -> LiveServer:
-    return server_factory(smtp_url=inbox.url, alert_retry_seconds=0.2)
+    """Dynos run on the fake executor: the monitors and alerts are the point here, and the
+    fake keeps the local executor's contract (tests/dynos/contract)."""
+    return server_factory(executor=FakeExecutor(), smtp_url=inbox.url, alert_retry_seconds=0.2)
 
 
 @pytest.fixture
