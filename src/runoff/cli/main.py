@@ -48,6 +48,7 @@ TOPICS = {
     "metrics": "metrics",
     "server": "serve",
     "migrate": "serve",
+    "status": "serve",
 }
 
 

@@ -1,4 +1,4 @@
-"""Running the server itself: ``runoff server`` and ``runoff migrate``.
+"""Running the server itself: ``runoff server``, ``runoff migrate``, and ``runoff status``.
 
 The server and its dependencies are imported only when one of these commands runs.
 """
@@ -35,6 +35,15 @@ def register(commands: CommandSet) -> None:
         "bring the server's database schema up to date",
         examples=["runoff migrate"],
     )
+    commands.add(
+        "status",
+        show_status,
+        "show whether the server is up and how it runs dynos",
+        json=True,
+        description="Show whether the server answers, its executor, and whether dynos run "
+        "in a sandbox (isolation: sandbox) or as the server's user (isolation: none).",
+        examples=["runoff status"],
+    )
 
 
 def run_server(args: argparse.Namespace, ctx: Context) -> int:
@@ -47,3 +56,20 @@ def run_migrations(args: argparse.Namespace, ctx: Context) -> int:
     from runoff.server import migrate_main
 
     return migrate_main()
+
+
+def show_status(args: argparse.Namespace, ctx: Context) -> int:
+    health = ctx.client().get("healthz")
+    if args.json:
+        ctx.json(health)
+        return 0
+    isolation = str(health.get("isolation", "unknown"))
+    ctx.out(
+        f"=== {ctx.api_url()}",
+        f"status:    {health.get('status')}",
+        f"executor:  {health.get('executor', 'unknown')}",
+        f"isolation: {isolation}",
+    )
+    if isolation == "none":
+        ctx.err("runoff: warning: dynos run without a sandbox (RUNOFF_ISOLATION=none)")
+    return 0

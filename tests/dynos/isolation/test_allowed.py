@@ -3,16 +3,20 @@ and give ``run bash`` a prompt and job control (issue 14)."""
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from runoff.cli.context import System
+from runoff.cli.main import main
 from runoff.dynos.local.sandbox import Sandbox
 from tests.support.api import Api
-from tests.support.live import LiveServer
+from tests.support.live import ADMIN_TOKEN, LiveServer
 from tests.support.rendezvous import Client, attach
 from tests.support.slugs import deploy
 
@@ -29,9 +33,41 @@ def output(api: Api, app: str, dyno: str = "run.1") -> list[str]:
     return [line.split(": ", 1)[1] for line in api.messages(app, source="app", dyno=dyno)]
 
 
-def test_the_server_runs_dynos_in_the_sandbox_by_default(server: LiveServer, api: Api) -> None:
+def status(server: LiveServer, tmp_path: Path) -> tuple[int, str, str]:
+    """``runoff status`` against ``server``: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    env = {"HOME": str(tmp_path), "RUNOFF_API_URL": server.url, "RUNOFF_API_KEY": ADMIN_TOKEN}
+    system = System(env=env, cwd=str(tmp_path), stdin=io.StringIO(), stdout=out, stderr=err)
+    return main(["status"], system), out.getvalue(), err.getvalue()
+
+
+def test_the_server_runs_dynos_in_the_sandbox_by_default(
+    server: LiveServer, api: Api, tmp_path: Path
+) -> None:
     assert server.platform.executor.isolation == "sandbox"
-    assert api.get("/healthz").ok()["isolation"] == "sandbox"
+    assert api.get("/healthz").ok() == {
+        "status": "ok",
+        "executor": "local",
+        "isolation": "sandbox",
+    }
+    code, out, err = status(server, tmp_path)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1:] == ["status:    ok", "executor:  local", "isolation: sandbox"]
+
+
+def test_isolation_none_is_shown_and_dynos_see_the_host(
+    server_factory: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    server = server_factory(isolation="none")
+    api = Api(server.url, ADMIN_TOKEN)
+    assert api.get("/healthz").ok()["isolation"] == "none"
+    code, out, err = status(server, tmp_path)
+    assert code == 0
+    assert "isolation: none" in out.splitlines()
+    assert err == "runoff: warning: dynos run without a sandbox (RUNOFF_ISOLATION=none)\n"
+    api.create_app("plain")
+    api.run("plain", "pwd")
+    assert output(api, "plain")[0].startswith(str(server.settings.data_dir))
 
 
 def test_a_dyno_owns_its_copy_of_the_slug_and_its_tmp(api: Api) -> None:
