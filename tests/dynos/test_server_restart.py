@@ -217,8 +217,13 @@ def test_kill_9_then_restart_leaves_nothing_of_the_dynos(
 
     api = Api(servers().url, ADMIN_TOKEN)
     reasons = [api.dyno("leftovers", dyno_id)["stop_reason"] for dyno_id in ids]
-    running = [dyno["id"] for dyno in api.get("/apps/leftovers/dynos").ok()]  # the new worker
-    after = remains(data, ids, before.cgroups, running)
+    # the new server starts a worker.1 of its own: once it is up, nothing else may appear
+    new_worker = wait_for(
+        lambda: [d for d in api.get("/apps/leftovers/dynos").ok() if d["state"] == "up"],
+        30,
+        "the new worker",
+    )
+    after = remains(data, ids, before.cgroups, [dyno["id"] for dyno in new_worker])
     try:
         assert reasons == ["lost"] * len(ids)
         # every kind of remains was there before the kill, or the last check proves nothing
