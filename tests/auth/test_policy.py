@@ -105,7 +105,7 @@ POLICY: dict[tuple[str, str], Need | None] = {
 }
 
 
-def _route_table() -> set[tuple[str, str]]:
+def route_table() -> set[tuple[str, str]]:
     """Every (method, path) the application serves outside the dashboard's pages (which sign
     in with a session and authorize through the same ``AppService.for_principal``)."""
     app = create_app(cast(Platform, None), manage_lifecycle=False)
@@ -121,7 +121,7 @@ DASHBOARD = "runoff.web.dashboard"
 
 
 def test_every_route_has_a_policy() -> None:
-    assert _route_table() == set(POLICY)
+    assert route_table() == set(POLICY)
 
 
 def _fill(path: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from runoff.auth.scopes import SCOPES, Need, allows
-from tests.auth.test_policy import POLICY, _route_table
+from tests.auth.test_policy import POLICY, route_table
 from tests.support.api import Api, Reply
 from tests.support.slugs import make_slug
 
@@ -31,7 +31,6 @@ class Role(Enum):
 
 
 OWNER, COLLABORATOR, TEAM_ADMIN, TEAM_MEMBER, NON_MEMBER, NO_ACCESS = Role
-EVERYONE = tuple(Role)
 STRANGERS = (NON_MEMBER, NO_ACCESS)
 
 SOLO, CREW, OTHERS = "solo-app", "crew-app", "others-app"
@@ -58,12 +57,11 @@ OWNERS_ONLY = {("DELETE", "/apps/{app}")}
 OWNS = (OWNER, TEAM_ADMIN)
 
 
-def answers(**by_role: int) -> dict[Role, int]:
-    """``everyone=`` for all roles, then one keyword per role (lower case) overriding it."""
-    default = by_role.pop("everyone", None)
-    found = {role: default for role in Role} | {Role[k.upper()]: v for k, v in by_role.items()}
+def answers(everyone: int, **by_role: int) -> dict[Role, int]:
+    """``everyone`` for all roles but those named (lower case), which get their own."""
+    found = {role: everyone for role in Role} | {Role[k.upper()]: v for k, v in by_role.items()}
     assert all(isinstance(v, int) for v in found.values()), by_role
-    return {role: status for role, status in found.items() if status is not None}
+    return found
 
 
 @dataclass(frozen=True)
@@ -172,7 +170,7 @@ def test_every_route_is_in_the_role_matrix() -> None:
     app_routes = {route for route, need in POLICY.items() if need is not None}
     others = [(case.method, case.path) for case in NON_APP]
     assert len(others) == len(set(others))
-    assert app_routes | set(others) == _route_table()
+    assert app_routes | set(others) == route_table()
     assert not app_routes & set(others)
 
 
