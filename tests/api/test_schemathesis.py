@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -125,9 +126,14 @@ def _operations() -> list[tuple[str, str]]:
     return sorted(found, key=lambda op: (op[0] == "DELETE", op))
 
 
+# Numbers as text that str.isdigit() accepts but int() or the databases do not, and others.
+TRICKY = ["²", "٣", "9" * 25, "-1", "0", " 7", "1.5", "0x10", ""]
+
+
 def _with_real_values(document: dict[str, Any], world: dict[str, list[str]]) -> dict[str, Any]:
-    """A copy of the document whose path parameters are a real value or any string; ``app``
-    always the world's app, but for deleting an app (any name: the world's must survive)."""
+    """A copy of the document whose path parameters are a real value, a tricky number or any
+    string (``app`` always the world's app, but for deleting an app: any name, the world's
+    must survive); query parameters and integer body fields may be tricky numbers too."""
     document = copy.deepcopy(document)
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -135,9 +141,77 @@ def _with_real_values(document: dict[str, Any], world: dict[str, list[str]]) -> 
                 real = world.get(param["name"], []) if param["in"] == "path" else []
                 if param["name"] == "app" and (method, path) != ("delete", "/apps/{app}"):
                     param["schema"] = {"enum": real}
-                elif real:
-                    param["schema"] = {"anyOf": [{"enum": real}, {"type": "string"}]}
+                elif param["in"] in ("path", "query"):
+                    choices = [{"enum": real}] if real else []
+                    param["schema"] = {"anyOf": [*choices, {"enum": TRICKY}, {"type": "string"}]}
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                _tricky_integers(body["schema"])
     return document
+
+
+def _tricky_integers(schema: dict[str, Any]) -> None:
+    for name, prop in list(schema.get("properties", {}).items()):
+        if "integer" in str(prop.get("type")):
+            schema["properties"][name] = {"anyOf": [prop, {"enum": TRICKY}]}
+        else:
+            _tricky_integers(prop)
+    if isinstance(schema.get("items"), dict):
+        _tricky_integers(schema["items"])
+
+
+# 5xx found here in code this test's author may not change; its owners are told. Each entry
+# leaves that field out of the tricky cases until fixed: remove it with the fix.
+KNOWN_5XX = {
+    # dynos/service.parse_create: "²".isdigit() holds, int("²") raises ValueError
+    ("POST", "/apps/{app}/dynos"): ("time_to_live",),
+}
+
+# a value for each required body field, so that the tricky one is reached
+REQUIRED = {
+    "command": "true",
+    "type": "command-failure",
+    "schedule": "every day at 03:00",
+    "plan": "one-off-metrics",
+    "url": TAME_URL,
+    "email": "bob@example.com",
+    "emails": [],
+    "updates": [],
+}
+
+
+def _tricky_cases(operation: Any, world: dict[str, list[str]]) -> Iterator[Any]:
+    """Each tricky number in each path parameter, query parameter and integer body field,
+    the rest real: what random text rarely hits (``"²".isdigit()`` but ``int("²")`` fails)."""
+    definition = operation.definition.raw
+    real = {
+        p["name"]: (world.get(p["name"]) or ["x"])[0]
+        for p in definition["parameters"]
+        if p["in"] == "path"
+    }
+    body_schema = (
+        definition.get("requestBody", {}).get("content", {}).get("application/json", {})
+    ).get("schema", {})
+    fields = body_schema.get("properties", {})
+    body = {name: REQUIRED.get(name, "x") for name in body_schema.get("required", [])}
+    if "formation" in operation.path and fields:
+        body = {**body, "type": "worker", "updates": [{"type": "worker", "quantity": 1}]}
+    known = KNOWN_5XX.get((operation.method.upper(), operation.path), ())
+    fields = {name: prop for name, prop in fields.items() if name not in known}
+    for value in [v for v in TRICKY if v]:
+        for name in real:
+            yield operation.Case(path_parameters={**real, name: value}, body=body or NOT_SET)
+        for param in definition["parameters"]:
+            if param["in"] == "query":
+                yield operation.Case(
+                    path_parameters=real, query={param["name"]: value}, body=body or NOT_SET
+                )
+        for name, prop in fields.items():
+            if "integer" in str(prop):
+                yield operation.Case(path_parameters=real, body={**body, name: value})
+        if "updates" in fields:
+            updates = [{"type": "worker", "quantity": value}]
+            yield operation.Case(path_parameters=real, body={**body, "updates": updates})
 
 
 def _tame(case: Any) -> None:
@@ -184,6 +258,10 @@ def test_no_server_error_and_answers_match_the_document(
         case.validate_response(response, checks=CHECKS)
 
     check()
+    for case in _tricky_cases(operation, world):
+        _tame(case)
+        response = case.call(base_url=live.url, session=session, timeout=30)
+        case.validate_response(response, checks=CHECKS)
 
 
 def test_the_document_describes_every_route(live: LiveServer) -> None:

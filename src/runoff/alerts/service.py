@@ -31,6 +31,7 @@ from runoff.store.schema import (
     alerts,
     monitors,
 )
+from runoff.wholes import whole
 
 STATUSES = ("open", "resolved")
 Rows = list[dict[str, Any]]
@@ -110,9 +111,10 @@ class AlertService:
         """One alert (by number or id) with each notification and its deliveries."""
         addon = self._addons.require(app)
         query = _alerts_query(addon.id)
+        number = whole(ref)
         query = (
-            query.where(alerts.c.number == int(ref))
-            if ref.isdigit()
+            query.where(alerts.c.number == number)
+            if number is not None
             else query.where(alerts.c.id == ref)
         )
         with self._engine.connect() as conn:

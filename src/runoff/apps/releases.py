@@ -23,6 +23,7 @@ from runoff.clock import Clock
 from runoff.errors import BadRequest, Invalid, NotFound
 from runoff.store.rows import new_id
 from runoff.store.schema import releases, slugs, users
+from runoff.wholes import whole
 
 ReleaseListener = Callable[[App, Release], None]
 _KEEP: Any = object()
@@ -153,8 +154,8 @@ class ReleaseService:
 
     def get(self, app_id: str, version_or_id: str) -> Release:
         query = self._query().where(releases.c.app_id == app_id)
-        if version_or_id.isdigit():
-            query = query.where(releases.c.version == int(version_or_id))
+        if (version := whole(version_or_id)) is not None:
+            query = query.where(releases.c.version == version)
         else:
             query = query.where(releases.c.id == version_or_id)
         with self._engine.connect() as conn:

@@ -20,6 +20,7 @@ from runoff.errors import Invalid, NotFound
 from runoff.logs.model import SOURCES, StreamFilter
 from runoff.store.rows import new_id
 from runoff.store.schema import log_sessions
+from runoff.wholes import whole
 
 MAX_LINES = 10_000
 DEFAULT_LINES = 100
@@ -63,8 +64,8 @@ def parse_request(body: Any) -> tuple[StreamFilter, int, bool, bool]:
         if source not in SOURCES:
             raise Invalid(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     lines = body.get("lines", DEFAULT_LINES)
-    if isinstance(lines, str) and lines.isdigit():
-        lines = int(lines)
+    if isinstance(lines, str) and (number := whole(lines)) is not None:
+        lines = number
     if isinstance(lines, bool) or not isinstance(lines, int) or not 0 <= lines <= MAX_LINES:
         raise Invalid(f"lines must be a whole number from 0 to {MAX_LINES}")
     tail = bool(body.get("tail", False))

@@ -12,6 +12,7 @@ from typing import Any
 from runoff.errors import Invalid
 from runoff.monitors.model import Filters, MonitorType, Rules
 from runoff.query import FilterError, Match
+from runoff.wholes import whole
 
 MAX_NAME = 100
 MAX_COUNT = 100  # sensitivity, window and recovery
@@ -33,8 +34,8 @@ def _whole(body: dict[str, Any], field: str, low: int, high: int) -> int | None:
     value = body.get(field)
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    if isinstance(value, str) and (number := whole(value)) is not None:
+        value = number
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise Invalid(f"{field} must be a whole number from {low} to {high}")
     return value

@@ -16,6 +16,7 @@ from runoff.errors import NotFound
 from runoff.scheduler.model import Job, Kind, Overlap, Run, RunStatus
 from runoff.store.rows import insert_new, new_id, next_counter
 from runoff.store.schema import counters, dynos, scheduler_jobs, scheduler_runs
+from runoff.wholes import whole
 
 
 def _job(row: Any) -> Job:
@@ -92,8 +93,8 @@ class SchedulerStore:
     def job(self, app_id: str, ref: str) -> Job:
         """The job by id or by number."""
         query = select(scheduler_jobs).where(scheduler_jobs.c.app_id == app_id)
-        if ref.isdigit():
-            query = query.where(scheduler_jobs.c.number == int(ref))
+        if (number := whole(ref)) is not None:
+            query = query.where(scheduler_jobs.c.number == number)
         else:
             query = query.where(scheduler_jobs.c.id == ref)
         with self._engine.connect() as conn:

@@ -11,6 +11,7 @@ from runoff.auth.scopes import Need, allows
 from runoff.errors import Forbidden, Invalid, NotFound
 from runoff.web import render
 from runoff.web.common import json_body, platform, principal, respond, sync
+from runoff.wholes import whole
 
 
 async def get_account(request: Request) -> Response:
@@ -26,8 +27,8 @@ def _require_account_scope(scopes: tuple[str, ...]) -> None:
 def _expires_in(raw: object) -> int | None:
     if raw is None or raw == "":
         return None
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw)
+    if isinstance(raw, str) and (number := whole(raw)) is not None:
+        return number
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
     raise Invalid("expires_in must be a whole number of seconds")

@@ -17,6 +17,7 @@ from runoff.metrics import PLANS, PLOTS, SERVICE, Addon, Plan, Run, plan_named
 from runoff.metrics.plans import DEFAULT_PLAN, HUMAN_NAME
 from runoff.redact import Redactor
 from runoff.web.common import app_for, json_body, platform, principal, respond, sync
+from runoff.wholes import whole
 
 SERVICE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"runoff:addon-service:{SERVICE}"))
 
@@ -206,11 +207,11 @@ async def list_plans(request: Request) -> Response:
 # metrics data -------------------------------------------------------------------------------
 async def list_runs(request: Request) -> Response:
     _, app = await app_for(request, Need.READ)
-    limit_text = request.query_params.get("limit", "200")
-    if not limit_text.isdigit():
+    limit = whole(request.query_params.get("limit", "200"))
+    if limit is None:
         raise Invalid("limit must be a whole number from 1 to 1000")
     plat = platform(request)
-    found = await sync(plat.metrics.runs, app, request.query_params.get("filter"), int(limit_text))
+    found = await sync(plat.metrics.runs, app, request.query_params.get("filter"), limit)
     # commands leave runoff without config values
     clean = await sync(redact.for_runs, plat.engine, app.id, [run.dyno_id for run in found])
     return respond([render_run(run, clean) for run in found])

@@ -29,6 +29,7 @@ from runoff.web.api_logs import _Stream
 from runoff.web.common import platform, respond, resume_id, sync
 from runoff.web.dashboard import views
 from runoff.web.dashboard.guard import app_for, data
+from runoff.wholes import whole
 
 BACKLOG_LINES = 1000
 AFTER_END_US = 2 * US_PER_SECOND  # platform lines about the end may follow it closely
@@ -54,11 +55,11 @@ def _runs(plat: Platform, app: Any, filter_text: str | None, limit: int) -> list
 @data
 async def runs(request: Request) -> Response:
     _, app = await app_for(request, Need.READ)
-    limit = request.query_params.get("limit", "50")
-    if not limit.isdigit():
+    limit = whole(request.query_params.get("limit", "50"))
+    if limit is None:
         raise Invalid("limit must be a whole number from 1 to 1000")
     filter_text = request.query_params.get("filter")
-    return respond(await sync(_runs, platform(request), app, filter_text, int(limit)))
+    return respond(await sync(_runs, platform(request), app, filter_text, limit))
 
 
 @data
