@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from runoff.clock import FakeClock, parse_iso
+from runoff.dynos.fake import FakeExecutor
 from runoff.scheduler.model import RunStatus
 from runoff.scheduler.schedule import parse
 from tests.support.api import Api, wait_for
@@ -25,7 +26,9 @@ def clock() -> FakeClock:
 @pytest.fixture
 def start(server_factory: Callable[..., LiveServer], clock: FakeClock) -> Callable[[], LiveServer]:
     """Start another server on the shared database and fake clock."""
-    return lambda: server_factory(clock=clock, stop_grace_seconds=1.0, oneoff_limit=1000)
+    return lambda: server_factory(
+        clock=clock, executor=FakeExecutor(), stop_grace_seconds=1.0, oneoff_limit=1000
+    )
 
 
 @pytest.fixture

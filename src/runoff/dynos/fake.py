@@ -6,10 +6,10 @@ exits with the script's status, and keeps every promise of the ``Handle`` contra
 suite in ``tests/dynos/contract`` checks it and the local executor). Time is the event loop's.
 
 A dyno's ``Script`` comes from ``FakeExecutor.script`` (a command registered with
-``FakeExecutor.on``) or, for any other command, from a tiny shell: ``echo``, ``printf``-free
-``printenv NAME``, ``sleep N``, ``exit N``, ``true``, ``false`` and ``:`` joined by ``;``
-or ``&&``, with ``$NAME`` expanded from the dyno's environment; any other word is "command
-not found" (127), as bash says.
+``FakeExecutor.on``) or, for any other command, from a tiny shell: ``echo``, ``printenv
+NAME``, ``sleep N``, ``exit N``, ``true``, ``false`` and ``:`` (each maybe after ``exec``)
+joined by ``;`` or ``&&``, with ``$NAME`` expanded from the dyno's environment; any other
+word is "command not found" (127), as bash says.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def shell(command: str, env: Mapping[str, str]) -> Script:
             words = shlex.split(_VAR.sub(lambda m: env.get(m[1] or m[2], ""), part))
         except ValueError:
             return Script(output=[b"bash: syntax error\n"], exit_status=2)
+        if words[0] == "exec" and len(words) > 1:
+            words = words[1:]
         name, args = words[0], words[1:]
         if name == "echo":
             output.append(" ".join(args).encode() + b"\n")
