@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
 APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 CONFIG_KEY = re.compile(r"^\w+$", re.ASCII)
+# What exec accepts (Linux): each argument or KEY=value string at most 128 KiB
+# (MAX_ARG_STRLEN), arguments and environment together about 2 MiB (ARG_MAX, a quarter of an
+# 8 MiB stack). A dyno's command and environment are kept well under both, so anything stored
+# can later be started.
+MAX_COMMAND_BYTES = 64 * 1024
+MAX_ENVIRONMENT_BYTES = 512 * 1024  # config vars plus a run's own env, as KEY=value strings
+
+
+def environment_bytes(env: Mapping[str, str]) -> int:
+    """The size exec counts for ``env``: each ``KEY=value`` string with its NUL."""
+    return sum(
+        len(k.encode()) + len(v.encode("utf-8", "surrogatepass")) + 2 for k, v in env.items()
+    )
+
+
 RELEASE_PHASE_TYPE = "release"  # a Procfile type run once per release before it goes live
 
 

@@ -17,7 +17,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 
-from runoff.apps.model import CONFIG_KEY, RELEASE_PHASE_TYPE, App, Release, ReleaseStatus
+from runoff.apps.model import (
+    CONFIG_KEY,
+    MAX_ENVIRONMENT_BYTES,
+    RELEASE_PHASE_TYPE,
+    App,
+    Release,
+    ReleaseStatus,
+    environment_bytes,
+)
 from runoff.auth.model import User
 from runoff.clock import Clock
 from runoff.errors import BadRequest, Invalid, NotFound
@@ -273,6 +281,11 @@ class ReleaseService:
                 updated.pop(key, None)
             else:
                 updated[key] = value
+        if updated != config and environment_bytes(updated) > MAX_ENVIRONMENT_BYTES:
+            raise Invalid(
+                f"Config vars would total {environment_bytes(updated)} bytes as an environment; "
+                f"at most {MAX_ENVIRONMENT_BYTES} fit in a dyno's environment"
+            )
         if updated != config:
             self.create(app, user, describe_config_change(checked), config=updated)
         return updated

@@ -10,9 +10,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
-from runoff.apps.model import App, Release
+from runoff.apps.model import (
+    MAX_COMMAND_BYTES,
+    MAX_ENVIRONMENT_BYTES,
+    App,
+    Release,
+    environment_bytes,
+)
 from runoff.apps.procfile import resolve_command
-from runoff.apps.releases import ReleaseService
+from runoff.apps.releases import MAX_CONFIG_NAME, MAX_CONFIG_VALUE, ReleaseService
 from runoff.dynos import sizes
 from runoff.dynos.attach import Attachment, AttachPoint, split_exit_marker, window_from_env
 from runoff.dynos.lifecycle import DynoLifecycle, Launch
@@ -46,16 +52,26 @@ def parse_create(body: Any, default_ttl: int) -> CreateRequest:
     command = body.get("command")
     if not isinstance(command, str) or not command.strip():
         raise Invalid("command is required: the command to run, e.g. `bash` or `rake db:migrate`")
+    if len(command.encode("utf-8", "surrogatepass")) > MAX_COMMAND_BYTES:
+        raise Invalid(f"command is larger than {MAX_COMMAND_BYTES} bytes")
+    if "\x00" in command:
+        raise Invalid("command must not contain NUL characters")
     env_in = body.get("env") or {}
     if not isinstance(env_in, dict):
         raise Invalid("env must be an object of NAME: value")
     env: dict[str, str] = {}
     for key, value in env_in.items():
-        if not ENV_KEY.match(str(key)):
-            raise Invalid(f"Invalid env var name {key!r}: use only letters, digits and _")
+        if not ENV_KEY.match(str(key)) or len(key) > MAX_CONFIG_NAME:
+            raise Invalid(
+                f"Invalid env var name {str(key)[:40]!r}: use only letters, digits and _, "
+                f"at most {MAX_CONFIG_NAME} characters"
+            )
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise Invalid(f"env var {key} must be a string")
-        env[str(key)] = str(value)
+        text = str(value)
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_VALUE or "\x00" in text:
+            raise Invalid(f"env var {key} must be at most {MAX_CONFIG_VALUE} bytes, without NUL")
+        env[str(key)] = text
     ttl = body.get("time_to_live", default_ttl)
     if isinstance(ttl, str) and ttl.strip().isdigit():
         ttl = int(ttl)
@@ -143,6 +159,12 @@ class DynoService:
         def prepare() -> Launch:
             release = chosen or self._releases.current(app.id)
             command = resolve_command(request.command, release.process_types if release else {})
+            size = environment_bytes(dyno_env(release, request.env, "run.1"))
+            if size > MAX_ENVIRONMENT_BYTES:
+                raise Invalid(
+                    f"The dyno's environment (config vars and env) would be {size} bytes; "
+                    f"at most {MAX_ENVIRONMENT_BYTES} fit"
+                )
             dyno = self._create_record(app, request, release, command)
             slug_id = release.slug_id if release is not None else None
             env = dyno_env(release, request.env, dyno.name)
