@@ -91,6 +91,27 @@ class _ClearsConditions:
         await self.app(scope, receive, watch)
 
 
+class _RefusesNul:
+    """400 for a NUL in the path or the query string, before any route reads it: PostgreSQL
+    cannot store or compare text holding one (a lookup by such a name would fail with 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = None
+            if "\x00" in scope["path"]:
+                where = "path"
+            elif b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
+                where = "query string"
+            if where is not None:
+                message = f"The {where} must not contain NUL characters (%00)"
+                answer = JSONResponse({"id": "bad_request", "message": message}, status_code=400)
+                return await answer(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     ids = {404: "not_found", 405: "method_not_allowed"}
@@ -150,7 +171,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             openapi.route(api),
             *dashboard.routes,  # pages at /dashboard/... and the add-on's web_url
         ],
-        middleware=[Middleware(_ClearsConditions)],
+        middleware=[Middleware(_RefusesNul), Middleware(_ClearsConditions)],
         exception_handlers={
             RunoffError: _runoff_error,
             HTTPException: _http_error,
