@@ -179,7 +179,7 @@ def test_overflow_drops_the_oldest_and_says_so_with_l10(
     receiver = HttpsReceiver(None)
     receiver.gate.clear()  # the endpoint hangs: the drain's buffer (50 lines) overflows
     try:
-        drain_api.post("/apps/drained/log-drains", {"url": receiver.url}).ok()
+        drain = drain_api.post("/apps/drained/log-drains", {"url": receiver.url}).ok()
         drain_api.run("drained", "echo first; sleep 0.5; seq 1 1000")
         drain_api.wait_ended("drained", "run.1")
         receiver.gate.set()
@@ -200,9 +200,12 @@ def test_overflow_drops_the_oldest_and_says_so_with_l10(
         assert len(after) <= 50
         kept = [int(t) for _, source, _, t in after if source == "app"]
         assert kept == list(range(kept[0], 1001))  # the newest lines, in order
-        # every line was either delivered or counted as dropped
+        # the loss is told in the app's own stream too (as Logplex does), once
         stored = drain_api.logs("drained", lines=5000)
-        assert len(messages) - 1 + int(match.group(1)) == len(stored)
+        told = [line.split(" ", 1)[1] for line in stored if " heroku[logplex]: " in line]
+        assert told == [f"heroku[logplex]: {text.decode()} (drain {drain['token']})"]
+        # every other line was either delivered or counted as dropped
+        assert len(messages) - 1 + int(match.group(1)) == len(stored) - 1
         # and the stored stream lost nothing
         app_lines = [line.split(" ", 1)[1] for line in stored if " app[" in line]
         assert app_lines == ["app[run.1]: first"] + [f"app[run.1]: {i}" for i in range(1, 1001)]

@@ -15,6 +15,7 @@ from runoff.clock import rfc5424
 from runoff.logs.model import HEROKU, LogBatch
 
 Line = tuple[int, str, str, bytes]  # at, source, dyno, message
+LOGPLEX = "logplex"  # the "dyno" of Logplex's own lines: heroku[logplex]
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Report:
             f"Error L10 (output buffer overflow): {self.dropped} messages dropped since "
             f"{rfc5424(self.since)}."
         )
-        return (at, HEROKU, "logplex", text.encode())
+        return (at, HEROKU, LOGPLEX, text.encode())
 
 
 class DrainBuffer:

@@ -14,12 +14,13 @@ import contextlib
 import logging
 import ssl
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
 from runoff.clock import Clock
 from runoff.logs.drains import syslog
-from runoff.logs.drains.buffer import DrainBuffer, Line
+from runoff.logs.drains.buffer import LOGPLEX, DrainBuffer, Line
 from runoff.logs.drains.model import Drain, parse_url
 from runoff.logs.drains.store import DrainStore
 from runoff.logs.drains.transports import (
@@ -29,7 +30,7 @@ from runoff.logs.drains.transports import (
     ssl_context,
     transport_for,
 )
-from runoff.logs.model import LogBatch
+from runoff.logs.model import HEROKU, LogBatch
 from runoff.logs.router import LogRouter
 from runoff.settings import Settings
 
@@ -44,8 +45,16 @@ STOP_GRACE_SECONDS = 2.0
 class DrainSender:
     """The buffer and delivery task of one drain."""
 
-    def __init__(self, drain: Drain, transport: Transport, capacity: int, clock: Clock) -> None:
+    def __init__(
+        self,
+        drain: Drain,
+        transport: Transport,
+        capacity: int,
+        clock: Clock,
+        tell: Callable[[Drain, str], None] = lambda drain, text: None,
+    ) -> None:
         self.drain = drain
+        self._tell = tell  # an overflow is told in the app's own log stream too
         self.buffer = DrainBuffer(capacity)
         self._transport = transport
         self._clock = clock
@@ -68,7 +77,9 @@ class DrainSender:
     def _frame(self) -> Frame | None:
         lines, report = self.buffer.take(FRAME_LINES)
         if report is not None:
-            lines.insert(0, report.line(self._clock.now_us()))
+            line = report.line(self._clock.now_us())
+            lines.insert(0, line)
+            self._tell(self.drain, line[3].decode())
         if not lines:
             return None
         return Frame(uuid.uuid4().hex.upper(), [self._message(line) for line in lines])
@@ -150,8 +161,14 @@ class DrainManager:
         self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
 
     def _on_batch(self, batch: LogBatch) -> None:
+        if batch.source == HEROKU and batch.dyno == LOGPLEX:
+            return  # a drain's own overflow report: each drain was told its own already
         for sender in self._by_app.get(batch.app_id, ()):
             sender.push(batch)
+
+    def _tell_app(self, drain: Drain, text: str) -> None:
+        """Logplex's way: a drain's loss shows in the app's log stream (``logs --tail``)."""
+        self._router.platform(drain.app_id, LOGPLEX, f"{text} (drain {drain.token})")
 
     def sender(self, drain_id: str) -> DrainSender | None:
         return self._senders.get(drain_id)
@@ -168,7 +185,9 @@ class DrainManager:
         for drain_id, drain in drains.items():
             if drain_id not in self._senders:
                 transport = transport_for(parse_url(drain.url), drain.token, self._ssl)
-                sender = DrainSender(drain, transport, self._buffer_lines, self._clock)
+                sender = DrainSender(
+                    drain, transport, self._buffer_lines, self._clock, self._tell_app
+                )
                 sender.start()
                 self._senders[drain_id] = sender
         by_app: dict[str, tuple[DrainSender, ...]] = {}
