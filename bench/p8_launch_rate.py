@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from bench import proc
 from bench.common import Client, Server, print_table, slug_of_size, summary_ms
 
 APP = "bench-p8"
@@ -53,8 +54,11 @@ def spawn_true() -> None:
     os.waitpid(pid, 0)
 
 
-def measure(url: str, clients: int, seconds: float) -> tuple[list[float], float, float]:
-    """(create latencies, wall seconds of the run, seconds until every dyno had ended)."""
+def measure(
+    url: str, pid: int, clients: int, seconds: float
+) -> tuple[list[float], float, float, float]:
+    """(create latencies, wall seconds of the run, seconds until every dyno had ended, CPU
+    seconds the server used meanwhile)."""
     setup = Client(url)
     setup.call("POST", "/apps", {"name": APP})
     slug = setup.call("POST", f"/apps/{APP}/slugs", raw=slug_of_size(1))
@@ -69,7 +73,7 @@ def measure(url: str, clients: int, seconds: float) -> tuple[list[float], float,
             raise RuntimeError(f"a dyno did not start: {dyno}")
 
     sustained(clients, 1.0, create)  # warm-up
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), proc.cpu_seconds(pid)
     latencies = sustained(clients, seconds, create)
     wall = time.perf_counter() - start
     poll = Client(url)  # the setup connection has idled past the server's keep-alive
@@ -77,7 +81,7 @@ def measure(url: str, clients: int, seconds: float) -> tuple[list[float], float,
         if time.perf_counter() - start > seconds + 120:
             raise RuntimeError("dynos still running two minutes after the run")
         time.sleep(0.1)
-    return latencies, wall, time.perf_counter() - start - wall
+    return latencies, wall, time.perf_counter() - start - wall, proc.cpu_seconds(pid) - cpu
 
 
 def main() -> None:
@@ -87,7 +91,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with Server(args.database_url) as server:
-        runoff, wall, drained = measure(server.url, args.clients, args.seconds)
+        assert server.proc is not None
+        runoff, wall, drained, cpu = measure(
+            server.url, server.proc.pid, args.clients, args.seconds
+        )
     start = time.perf_counter()
     base = sustained(args.clients, args.seconds, spawn_true)
     base_wall = time.perf_counter() - start
@@ -103,6 +110,10 @@ def main() -> None:
         ],
     )
     print(f"  runoff: {rate:.1f} dynos/s; every dyno ended {drained:.1f} s after the run")
+    print(
+        f"  runoff server: {cpu:.1f} s of CPU ({100 * cpu / wall:.0f} % of a core), "
+        f"{1000 * cpu / max(1, len(runoff)):.1f} ms per dyno (the dynos' own processes aside)"
+    )
     print(f"  baseline: {base_rate:.1f} processes/s")
     print(f"  goal: >= {GOAL_PER_SECOND:g} dynos/s")
     if rate < GOAL_PER_SECOND:
