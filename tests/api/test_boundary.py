@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from runoff.apps.procfile import MAX_COMMAND_LENGTH
+from runoff.apps.model import MAX_COMMAND_BYTES
 from runoff.wholes import whole
 from tests.support.api import Api
 from tests.support.slugs import make_slug
@@ -96,7 +96,7 @@ def test_numbers_as_text_in_bodies_are_422(
     ("procfile", "words"),
     [
         ("web: echo a\0b\n", "NUL"),
-        ("web: " + "x" * (MAX_COMMAND_LENGTH + 1) + "\n", "longer than"),
+        ("web: " + "x" * (MAX_COMMAND_BYTES + 1) + "\n", "larger than"),
     ],
 )
 def test_a_procfile_command_that_could_not_run_is_refused(

@@ -2,19 +2,20 @@
 
 A Procfile line is ``<type>: <command>`` where the type matches ``[A-Za-z0-9_-]+``. Blank lines
 and lines starting with ``#`` are ignored. Anything else, an empty command or a type declared
-twice, a command holding NUL or longer than ``MAX_COMMAND_LENGTH`` is a ``ProcfileError`` naming
-the line, so a broken Procfile never becomes a release (nor a command exec cannot run).
+twice, a command holding NUL or larger than ``MAX_COMMAND_BYTES`` (a dyno's command limit) is
+a ``ProcfileError`` naming the line, so a broken Procfile never becomes a release, nor a command
+that exec cannot run.
 """
 
 from __future__ import annotations
 
 import re
 
+from runoff.apps.model import MAX_COMMAND_BYTES
 from runoff.errors import Invalid
 
 _LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.*?)\s*$")
 MAX_TYPE_LENGTH = 30
-MAX_COMMAND_LENGTH = 32 * 1024  # as a config value; exec takes 128 KiB per argument
 
 
 class ProcfileError(Invalid):
@@ -43,10 +44,10 @@ def parse(text: str) -> dict[str, str]:
             )
         if "\x00" in command:
             raise ProcfileError(f"Procfile line {number}: the command holds a NUL character")
-        if len(command) > MAX_COMMAND_LENGTH:
+        if len(command.encode()) > MAX_COMMAND_BYTES:
             raise ProcfileError(
-                f"Procfile line {number}: the command of {name!r} is longer than "
-                f"{MAX_COMMAND_LENGTH} characters"
+                f"Procfile line {number}: the command of {name!r} is larger than "
+                f"{MAX_COMMAND_BYTES} bytes"
             )
         if name in processes:
             raise ProcfileError(f"Procfile line {number}: process type {name!r} is declared twice")
