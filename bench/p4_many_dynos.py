@@ -137,6 +137,7 @@ class Run:
     processes_rss: int = 0
     left: proc.Leftovers | None = None
     log: str = ""  # the server's warnings and errors
+    isolation: str = "?"  # the executor and its isolation, as /healthz says
 
 
 def run(count: int, window: float, database_url: str | None) -> Run:
@@ -146,6 +147,8 @@ def run(count: int, window: float, database_url: str | None) -> Run:
         pid = server.proc.pid
         data_dir = Path(server.env["RUNOFF_DATA_DIR"])
         prepare(server.url)
+        health = Client(server.url).call("GET", "/healthz")
+        result.isolation = f"{health['executor']}/{health['isolation']}"
         result.empty, result.empty_fds = proc.measure_idle(pid, window), proc.descriptors(pid)
         progress(f"no dyno: {result.empty}, {result.empty_fds} fds")
         result.dynos, result.failures, result.launch_s = launch(server.url, count)
@@ -184,7 +187,7 @@ def report(result: Run, count: int, sleeps: tuple[int, int], backend: str) -> No
     empty, busy, up = result.empty, result.busy, len(result.dynos)
     print(
         f"\nP4 {count} concurrent sleep dynos ({backend}, {os.cpu_count()} cores, "
-        f"RUNOFF_ISOLATION={os.environ.get('RUNOFF_ISOLATION', '(default)')}, started with "
+        f"isolation {result.isolation}, started with "
         f"soft RLIMIT_NOFILE {SOFT_NOFILE}; the server's once up: soft {result.limits[0]}, "
         f"hard {result.limits[1]})"
     )

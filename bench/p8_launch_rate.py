@@ -92,6 +92,8 @@ def main() -> None:
     args = parser.parse_args()
     with Server(args.database_url) as server:
         assert server.proc is not None
+        health = Client(server.url).call("GET", "/healthz")
+        isolation = f"{health['executor']}/{health['isolation']}"
         runoff, wall, drained, cpu = measure(
             server.url, server.proc.pid, args.clients, args.seconds
         )
@@ -100,10 +102,9 @@ def main() -> None:
     base_wall = time.perf_counter() - start
     rate, base_rate = len(runoff) / wall, len(base) / base_wall
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    isolation = os.environ.get("RUNOFF_ISOLATION", "sandbox (default)")
     print_table(
         f"P8 launch rate ({backend}, {os.cpu_count()} cores, {args.clients} clients, "
-        f"{args.seconds:g} s, RUNOFF_ISOLATION={isolation})",
+        f"{args.seconds:g} s, isolation {isolation})",
         [
             ("runoff: POST /dynos of `true` -> up", summary_ms(runoff)),
             ("baseline: posix_spawn + wait of `true`", summary_ms(base)),
