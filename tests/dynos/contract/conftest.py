@@ -9,6 +9,7 @@ same tests.
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import signal
 import uuid
@@ -123,15 +124,18 @@ def contract(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Contrac
         return
     with fresh_database_url(tmp_path) as url:
         platform = Platform(test_settings(tmp_path / "data", url))
+        executor = platform.executor
+        assert isinstance(executor, LocalExecutor)
+        contract = Contract(
+            "local",
+            executor,
+            traces=lambda dyno_id: local_traces(executor, tmp_path / "data" / "dynos", dyno_id),
+        )
         try:
-            executor = platform.executor
-            assert isinstance(executor, LocalExecutor)
-            yield Contract(
-                "local",
-                executor,
-                traces=lambda dyno_id: local_traces(executor, tmp_path / "data" / "dynos", dyno_id),
-            )
+            yield contract
         finally:
+            # whatever a failed test left running or mounted goes, as after a server's crash
+            asyncio.run(executor.reconcile(contract.started))
             platform.close()
 
 

@@ -40,13 +40,13 @@ async def until_gone(handle: Handle) -> None:
 
 def test_output_in_order_then_the_exit_status(contract: Contract) -> None:
     async def scenario() -> None:
-        handle = await contract.executor.start(
-            contract.spec(Program(lines=("one", "two", "three"), exit_status=3))
-        )
+        spec = contract.spec(Program(lines=("one", "two", "three"), exit_status=3))
+        handle = await contract.executor.start(spec)
         assert await read_all(handle) == b"one\ntwo\nthree\n"
         assert await ends(handle) == 3
         assert await read_all(handle) == b""  # the end stays the end
         await handle.cleanup()
+        assert contract.traces(spec.dyno_id) == []
 
     run(scenario)
 
@@ -80,12 +80,14 @@ def test_output_not_read_waits_and_is_never_lost(contract: Contract) -> None:
 
 def test_sigterm_ends_a_dyno_with_128_plus_the_signal(contract: Contract) -> None:
     async def scenario() -> None:
-        handle = await contract.executor.start(contract.spec(Program(runs_for=None)))
+        spec = contract.spec(Program(runs_for=None))
+        handle = await contract.executor.start(spec)
         assert await handle.alive()
         assert await handle.signal(signal.SIGTERM) >= 1
         assert await ends(handle) == 128 + signal.SIGTERM
         await handle.cleanup()
         assert not await handle.alive()
+        assert contract.traces(spec.dyno_id) == []
 
     run(scenario)
 
@@ -129,7 +131,9 @@ def test_a_signal_reaches_daemonized_children_too(contract: Contract) -> None:
         spec = contract.spec(Program(leaves_behind=True, runs_for=None))
         handle = await contract.executor.start(spec)
         await asyncio.sleep(0.2)  # the child is out of the session by now
-        assert await handle.signal(signal.SIGKILL) >= 2
+        assert await handle.alive()
+        # at least the main process received it (in a PID namespace its end takes the rest)
+        assert await handle.signal(signal.SIGKILL) >= 1
         assert await ends(handle) == 128 + signal.SIGKILL
         await until_gone(handle)
         await handle.cleanup()
