@@ -83,6 +83,9 @@ def listen(host: str, port: int) -> socket.socket:
             f"cannot listen on {host}:{port} ({exc.strerror}); "
             "choose another port with RUNOFF_PORT or --port",
         ) from None
+    # accepted sockets inherit this; asyncio sets it only on sockets created with proto=TCP,
+    # and without it a response written in two parts waits ~40 ms for a delayed ACK (Nagle)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.set_inheritable(True)
     return sock
 
