@@ -149,10 +149,12 @@ def _interact(client: Client) -> None:
         return ANSI.sub(b"", bytes(client.output))
 
     def expect(needle: bytes) -> None:
-        client.read_until(b"")  # at least what has arrived
         while needle not in plain():
             assert not client.closed, plain()
-            client.read_some()
+            try:
+                client.read_some()
+            except TimeoutError:
+                raise AssertionError(f"no {needle!r} in {plain()!r}") from None
 
     expect(b"~ $ ")
     client.send(b"sleep 300 &\n")
@@ -161,7 +163,8 @@ def _interact(client: Client) -> None:
     expect(b"Running")
     client.send(b"kill %1; wait %1; echo killed-$?\n")
     expect(b"killed-143")
-    client.send(b"sleep 300\n")
+    client.send(b"sh -c 'echo st\"\"arted; exec sleep 300'\n")  # prints once in the foreground
+    expect(b"started\n")
     client.send(b"\x03")  # Ctrl-C reaches the foreground job, not the shell
     client.send(b"echo after-$?\n")
     expect(b"after-130")

@@ -243,6 +243,7 @@ class LocalExecutor:
                     tty=spec.terminal.tty,
                     window=spec.terminal.window,
                     pass_fds=fds,
+                    ctty_inside=self.sandbox is not None,
                 )
 
         if cgroup is None:
@@ -272,6 +273,7 @@ class LocalExecutor:
                 hostname=spec.dyno_id,
                 user=self.sandbox.user(spec.app_id),
                 seccomp_fd=fd,
+                terminal=spec.terminal is not None and spec.terminal.tty,
             )
             yield argv, (fd,)
 

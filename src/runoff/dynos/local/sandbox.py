@@ -175,6 +175,7 @@ class Sandbox:
             raise SandboxUnavailable(f"dynos cannot be sandboxed: bwrap not found; {HINT}")
         self.bwrap = found
         self.setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+        self.setsid = shutil.which("setsid") or "/usr/bin/setsid"
         try:
             root.mkdir(parents=True, exist_ok=True)
             self._seccomp = self._seccomp_file()
@@ -266,10 +267,19 @@ class Sandbox:
             os.close(fd)
 
     def argv(
-        self, command: str, *, app_dir: Path, hostname: str, user: tuple[int, int], seccomp_fd: int
+        self,
+        command: str,
+        *,
+        app_dir: Path,
+        hostname: str,
+        user: tuple[int, int],
+        seccomp_fd: int,
+        terminal: bool = False,
     ) -> list[str]:
         """The command line running ``bash -c command`` in the sandbox; ``seccomp_fd`` must be
-        passed to the process (``pass_fds``)."""
+        passed to the process (``pass_fds``). ``terminal``: standard input is a pty that the
+        command, in a session of its own inside the sandbox, takes as its controlling terminal
+        (``setsid --ctty``), so Ctrl-C and hangups reach it and not bubblewrap."""
         users = self._user_files(*user)
         args = [
             *self._prefix,
@@ -292,6 +302,8 @@ class Sandbox:
                 "--no-new-privs",
                 "--",
             ]
+        if terminal:
+            args += [self.setsid, "--ctty"]
         return [*args, "bash", "-c", command]
 
     def probe(self) -> None:

@@ -140,16 +140,20 @@ def spawn(
     tty: bool,
     window: Window,
     pass_fds: Collection[int] = (),
+    ctty_inside: bool = False,
 ) -> tuple[subprocess.Popen[bytes], Stdio]:
     """Start ``argv`` in a new session, on a pty (``tty``: its controlling terminal) or on
-    pipes."""
+    pipes. ``ctty_inside``: ``argv`` itself makes the pty its controlling terminal (a sandbox
+    running ``setsid --ctty``: only the command's processes, not the sandbox's, are then in
+    the terminal's session and get its Ctrl-C and hangup); ``argv`` then gets a session
+    without one."""
     if not tty:
         return _spawn_piped(argv, cwd=cwd, env=env, pass_fds=pass_fds)
     master, slave = os.openpty()
     try:
         set_window(master, window)
         proc = subprocess.Popen(
-            [SETSID, "--ctty", *argv],
+            list(argv) if ctty_inside else [SETSID, "--ctty", *argv],
             cwd=cwd,
             env=dict(env),
             stdin=slave,
@@ -157,6 +161,7 @@ def spawn(
             stderr=slave,
             close_fds=True,
             pass_fds=tuple(pass_fds),
+            start_new_session=ctty_inside,
         )
     except BaseException:
         os.close(master)
