@@ -22,6 +22,7 @@ from tests.support.api import Api, Reply, wait_for
 from tests.support.databases import backend_name, fresh_database_url
 from tests.support.live import ADMIN_TOKEN, LiveServer, ServerProcess
 from tests.support.live import test_settings as live_settings
+from tests.support.runcli import run_cli
 from tests.support.slugs import make_slug
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +81,7 @@ def disk_server(small_disk: Path, database_url: str) -> Iterator[LiveServer]:
 
 
 def test_a_full_disk_refuses_writes_with_507_and_recovers(
-    disk_server: LiveServer, small_disk: Path, caplog: pytest.LogCaptureFixture
+    disk_server: LiveServer, small_disk: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.handler.addFilter(QuietFaults())  # as runoff.server installs it
     api = Api(disk_server.url, ADMIN_TOKEN)
@@ -93,6 +94,15 @@ def test_a_full_disk_refuses_writes_with_507_and_recovers(
     assert refused.status == 507, refused
     assert refused.body["id"] == "insufficient_storage"
     assert "disk is full" in refused.body["message"]
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "Procfile").write_text("worker: true\n")
+    (source / "blob").write_bytes(os.urandom(1024 * 1024))
+    deploy = run_cli(disk_server.url, ADMIN_TOKEN, tmp_path, "deploy", str(source), "-a", app)
+    assert deploy.code != 0
+    assert "disk is full" in deploy.err, deploy
+    assert "unreachable" not in deploy.err
 
     # the database's writes, on SQLite, run out of space as well: 507, never 500
     answers = []
