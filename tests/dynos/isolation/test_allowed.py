@@ -50,6 +50,7 @@ def test_the_server_runs_dynos_in_the_sandbox_by_default(
         "executor": "local",
         "isolation": "sandbox",
     }
+    assert 'id="no-sandbox"' not in api.get("/dashboard/login").body
     code, out, err = status(server, tmp_path)
     assert (code, err) == (0, "")
     assert out.splitlines()[1:] == ["status:    ok", "executor:  local", "isolation: sandbox"]
@@ -65,6 +66,9 @@ def test_isolation_none_is_shown_and_dynos_see_the_host(
     assert code == 0
     assert "isolation: none" in out.splitlines()
     assert err == "runoff: warning: dynos run without a sandbox (RUNOFF_ISOLATION=none)\n"
+    login = api.get("/dashboard/login")
+    assert login.status == 200
+    assert 'id="no-sandbox"' in login.body
     api.create_app("plain")
     api.run("plain", "pwd")
     assert output(api, "plain")[0].startswith(str(server.settings.data_dir))

@@ -125,7 +125,12 @@ templates = Jinja2Templates(env=_environment())
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     """Render template ``name`` with the security headers every dashboard page carries."""
     team = getattr(request.state, "team", None)  # set by guard.app_for on app pages
-    context = {"missing_assets": missing_assets(), "team": team, **context}
+    context = {
+        "missing_assets": missing_assets(),
+        "unisolated": request.app.state.platform.executor.isolation == "none",
+        "team": team,
+        **context,
+    }
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers.update(SECURITY_HEADERS)
     return response
