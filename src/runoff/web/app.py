@@ -31,6 +31,7 @@ from runoff.web import (
     api_scheduler,
     api_teams,
     dashboard,
+    load,
     openapi,
 )
 
@@ -171,7 +172,11 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             openapi.route(api),
             *dashboard.routes,  # pages at /dashboard/... and the add-on's web_url
         ],
-        middleware=[Middleware(_RefusesNul), Middleware(_ClearsConditions)],
+        middleware=[
+            *load.middleware(platform.settings),
+            Middleware(_RefusesNul),
+            Middleware(_ClearsConditions),
+        ],
         exception_handlers={
             RunoffError: _runoff_error,
             HTTPException: _http_error,

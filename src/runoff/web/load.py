@@ -1,0 +1,209 @@
+"""The API under load: overload answered 503 at once, and a request budget per token.
+
+``Shed`` bounds the requests being worked on (``RUNOFF_API_MAX_IN_FLIGHT``). A request over
+the bound waits for a slot at most ``RUNOFF_API_QUEUE_SECONDS``; if none frees in that time
+it is answered ``503 service_unavailable`` with ``Retry-After``, so a client learns in about
+a second that the server is saturated instead of queueing for a minute behind everything else.
+A slot is held until the response starts: a log stream holds none while it streams.
+
+``RateLimit`` gives each API token Heroku's budget, a token bucket of
+``RUNOFF_RATE_LIMIT_PER_HOUR`` requests that refills continuously at that rate per hour. Each
+authenticated response carries ``RateLimit-Remaining``; a request with an empty bucket is
+answered ``429 rate_limit`` before any work is done. Buckets are made only for credentials
+the API has accepted, so unknown tokens cost no memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from runoff.errors import RunoffError
+from runoff.settings import Settings
+from runoff.web.common import bearer_token
+
+NOT_SHED = ("/healthz",)  # a health check says the process is alive, busy or not
+RETRY_AFTER_SECONDS = 1
+MAX_BUCKETS = 10_000  # past this, full buckets are forgotten (a new one starts full anyway)
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """The load middleware ``settings`` ask for, outermost first (none when both are off)."""
+    found = []
+    if settings.api_max_in_flight:
+        found.append(
+            Middleware(
+                Shed, limit=settings.api_max_in_flight, queue_seconds=settings.api_queue_seconds
+            )
+        )
+    if settings.rate_limit_per_hour:
+        found.append(Middleware(RateLimit, per_hour=settings.rate_limit_per_hour))
+    return found
+
+
+class Shed:
+    """At most ``limit`` requests worked on at once; a request waits ``queue_seconds`` at most
+    for its turn, then is answered 503 with ``Retry-After`` (module doc)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, queue_seconds: float) -> None:
+        self.app = app
+        self.limit = limit
+        self.queue_seconds = queue_seconds
+        self._slots: asyncio.Semaphore | None = None  # made on the server's loop
+        self.in_flight = 0  # requests holding a slot
+        self.waiting = 0  # requests waiting for one
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(NOT_SHED):
+            return await self.app(scope, receive, send)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        slots = self._slots
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self.queue_seconds):
+                await slots.acquire()
+        except TimeoutError:
+            return await _refuse_busy(scope, receive, send)
+        finally:
+            self.waiting -= 1
+        self.in_flight += 1
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.in_flight -= 1
+                slots.release()
+
+        async def started(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                release()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, started)
+        finally:
+            release()
+
+
+async def _refuse_busy(scope: Scope, receive: Receive, send: Send) -> None:
+    body = {
+        "id": "service_unavailable",
+        "message": "The API is at capacity; retry after the time in Retry-After.",
+    }
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    await JSONResponse(body, status_code=503, headers=headers)(scope, receive, send)
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    stamp: float  # the clock's time when ``tokens`` was right
+
+
+class Budget:
+    """Token buckets of ``per_hour`` requests, refilled continuously, one per credential."""
+
+    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.capacity = float(per_hour)
+        self.per_second = per_hour / 3600.0
+        self._clock = clock
+        self._buckets: dict[bytes, Bucket] = {}
+
+    def known(self, key: bytes) -> bool:
+        return key in self._buckets
+
+    def take(self, key: bytes) -> int | None:
+        """Spend one request of ``key``'s bucket (a new bucket starts full): the whole requests
+        left, or None when the bucket is empty (nothing is spent then)."""
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            self._forget_full(now)
+            bucket = self._buckets[key] = Bucket(self.capacity, now)
+        bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.stamp) * self.per_second)
+        bucket.stamp = now
+        if bucket.tokens < 1:
+            return None
+        bucket.tokens -= 1
+        return math.floor(bucket.tokens)
+
+    def retry_after(self, key: bytes) -> int:
+        """Whole seconds until ``key``'s bucket holds one request again (at least 1)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 1
+        now = self._clock()
+        missing = 1 - (bucket.tokens + (now - bucket.stamp) * self.per_second)
+        return max(1, math.ceil(missing / self.per_second))
+
+    def _forget_full(self, now: float) -> None:
+        if len(self._buckets) < MAX_BUCKETS:
+            return
+        for key, bucket in list(self._buckets.items()):
+            if bucket.tokens + (now - bucket.stamp) * self.per_second >= self.capacity:
+                del self._buckets[key]
+
+
+class RateLimit:
+    """``RateLimit-Remaining`` on authenticated responses, 429 once a token's budget is spent."""
+
+    def __init__(
+        self, app: ASGIApp, *, per_hour: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.app = app
+        self.budget = Budget(per_hour, clock)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _credential_key(scope) if scope["type"] == "http" else None
+        if key is None:
+            return await self.app(scope, receive, send)
+        remaining: int | None = None
+        if self.budget.known(key):  # charged before the work: an empty bucket costs nothing
+            remaining = self.budget.take(key)
+            if remaining is None:
+                return await self._refuse(key, scope, receive, send)
+        state = scope.setdefault("state", {})  # where the routes keep the caller they found
+
+        async def counted(message: Message) -> None:
+            nonlocal remaining
+            if message["type"] == "http.response.start":
+                if remaining is None and state.get("principal") is not None:
+                    remaining = self.budget.take(key)  # a first request: its bucket is new
+                if remaining is not None:
+                    header = (b"ratelimit-remaining", str(remaining).encode())
+                    message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self.app(scope, receive, counted)
+
+    async def _refuse(self, key: bytes, scope: Scope, receive: Receive, send: Send) -> None:
+        body = {
+            "id": "rate_limit",
+            "message": "Your account reached the API rate limit. Please wait a few minutes "
+            "before making new requests.",
+        }
+        headers = {"RateLimit-Remaining": "0", "Retry-After": str(self.budget.retry_after(key))}
+        await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)
+
+
+def _credential_key(scope: Scope) -> bytes | None:
+    """A digest of the token the request presents (as the API reads it), or None."""
+    if not any(name == b"authorization" for name, _ in scope.get("headers", ())):
+        return None
+    try:
+        token = bearer_token(Request(scope))
+    except RunoffError:
+        return None
+    return hashlib.blake2b(token.encode(), digest_size=16).digest()

@@ -1,0 +1,183 @@
+"""The API under load: 503 with Retry-After past the in-flight bound, a request budget per token.
+
+Live servers on loopback; a request is held in flight by sending its headers and only part of
+its body, so no test depends on how fast anything runs. The token bucket's refill is driven by a
+clock the test moves.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from runoff.settings import Settings
+from runoff.web.load import Budget, Shed
+from tests.support.api import Api, Reply, wait_for
+from tests.support.live import ADMIN_TOKEN, LiveServer
+
+
+def header(reply: Reply, name: str) -> str | None:
+    found = {key.lower(): value for key, value in reply.headers.items()}
+    return found.get(name.lower())
+
+
+@contextmanager
+def half_sent(server: LiveServer, path: str) -> Iterator[socket.socket]:
+    """A PATCH to ``path`` whose body is promised but not sent: in flight until closed."""
+    sock = socket.create_connection((server.settings.host, server.settings.port))
+    head = (
+        f"PATCH {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+    )
+    sock.sendall(head.encode())
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def shed_of(server: LiveServer) -> Shed:
+    """The server's ``Shed`` middleware (the app's stack is built by its first request)."""
+    layer = server._server.config.app.middleware_stack
+    while not isinstance(layer, Shed):
+        layer = layer.app
+    return layer
+
+
+def answer(sock: socket.socket) -> tuple[int, bytes]:
+    sock.settimeout(60)
+    reply = http.client.HTTPResponse(sock)
+    reply.begin()
+    return reply.status, reply.read()
+
+
+def finish(sock: socket.socket) -> int:
+    """Send the rest of the held PATCH's body; its status."""
+    sock.sendall(b'"A": "1"}'.ljust(99))
+    return answer(sock)[0]
+
+
+def test_past_the_bound_a_request_is_told_503_with_retry_after(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    server = server_factory(api_max_in_flight=1, api_queue_seconds=0.05)
+    api = Api(server.url, ADMIN_TOKEN)
+    api.create_app("busy")
+    shed = shed_of(server)
+    with half_sent(server, "/apps/busy/config-vars") as held:
+        wait_for(lambda: shed.in_flight == 1, what="the held request in flight")
+        refused = api.get("/apps/busy/config-vars")
+        assert refused.status == 503
+        assert refused.body["id"] == "service_unavailable"
+        assert header(refused, "Retry-After") == "1"
+        assert api.get("/healthz").status == 200  # health checks are never shed
+        assert finish(held) == 200
+    assert api.get("/apps/busy/config-vars").ok() == {"A": "1"}  # the slot came back
+
+
+def test_a_request_waits_for_a_slot_within_the_queue_time(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    server = server_factory(api_max_in_flight=1, api_queue_seconds=60)
+    api = Api(server.url, ADMIN_TOKEN)
+    api.create_app("queued")
+    shed = shed_of(server)
+    with half_sent(server, "/apps/queued/config-vars") as held:
+        wait_for(lambda: shed.in_flight == 1, what="the held request in flight")
+        waiting = socket.create_connection((server.settings.host, server.settings.port))
+        auth = f"Authorization: Bearer {ADMIN_TOKEN}"
+        waiting.sendall(
+            f"GET /apps/queued/config-vars HTTP/1.1\r\nHost: x\r\n{auth}\r\n\r\n".encode()
+        )
+        wait_for(lambda: shed.waiting == 1, what="the second request waiting")
+        assert finish(held) == 200
+        status, body = answer(waiting)
+        waiting.close()
+    assert status == 200
+    assert json.loads(body) == {"A": "1"}
+
+
+def test_each_token_has_its_budget_and_is_told_what_is_left(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    server = server_factory(rate_limit_per_hour=3)
+    admin = Api(server.url, ADMIN_TOKEN)
+    alice = admin.as_token(
+        admin.post("/users", {"email": "alice@example.com"}).ok()["access_token"]["token"]
+    )  # admin's first request: 2 left
+    assert [header(admin.get("/account"), "RateLimit-Remaining") for _ in range(2)] == ["1", "0"]
+    refused = admin.get("/account")
+    assert refused.status == 429
+    assert refused.body["id"] == "rate_limit"
+    assert header(refused, "RateLimit-Remaining") == "0"
+    assert int(header(refused, "Retry-After") or 0) >= 1
+    assert admin.get("/apps").status == 429  # every route, not only the one used up
+    mine = alice.get("/account")
+    assert mine.ok()["email"] == "alice@example.com"
+    assert header(mine, "RateLimit-Remaining") == "2"
+
+
+def test_unknown_tokens_get_no_budget(server_factory: Callable[..., LiveServer]) -> None:
+    server = server_factory(rate_limit_per_hour=1)
+    stranger = Api(server.url, "not-a-token")
+    for _ in range(3):  # never 429: nothing is counted for a credential the API refused
+        reply = stranger.get("/account")
+        assert reply.status == 401
+        assert header(reply, "RateLimit-Remaining") is None
+    assert Api(server.url, None).get("/healthz").status == 200
+
+
+def test_no_header_when_the_limit_is_off(api: Api) -> None:
+    assert header(api.get("/account"), "RateLimit-Remaining") is None
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_bucket_refills_continuously_up_to_its_size() -> None:
+    clock = FakeClock()
+    budget = Budget(3600, clock)  # one request a second
+    assert [budget.take(b"k") for _ in range(3)] == [3599, 3598, 3597]
+    for _ in range(3597):
+        budget.take(b"k")
+    assert budget.take(b"k") is None  # empty: refused, nothing spent
+    assert budget.retry_after(b"k") == 1
+    clock.now += 2.5
+    assert budget.take(b"k") == 1  # 2.5 refilled, one spent
+    clock.now += 10 * 3600
+    assert budget.take(b"k") == 3599  # never more than the hour's budget
+    assert budget.take(b"other") == 3599  # each key its own
+
+
+def test_retry_after_is_the_time_to_one_request() -> None:
+    clock = FakeClock()
+    budget = Budget(60, clock)  # one a minute
+    for _ in range(60):
+        assert budget.take(b"k") is not None
+    assert budget.take(b"k") is None
+    assert budget.retry_after(b"k") == 60
+    clock.now += 45
+    assert budget.retry_after(b"k") == 15
+
+
+@pytest.mark.parametrize(
+    ("env", "field", "expected"),
+    [
+        ({}, "rate_limit_per_hour", 0),
+        ({"RUNOFF_RATE_LIMIT_PER_HOUR": "4500"}, "rate_limit_per_hour", 4500),
+        ({"RUNOFF_API_MAX_IN_FLIGHT": "0"}, "api_max_in_flight", 0),
+        ({"RUNOFF_API_QUEUE_SECONDS": "0.5"}, "api_queue_seconds", 0.5),
+    ],
+)
+def test_settings(env: dict[str, str], field: str, expected: float) -> None:
+    assert getattr(Settings.from_env({"RUNOFF_DATA_DIR": "/tmp/x", **env}), field) == expected
