@@ -72,6 +72,7 @@ def measure(
         if dyno["state"] not in ("up", "complete"):
             raise RuntimeError(f"a dyno did not start: {dyno}")
 
+    create()  # alone first: concurrent first dynos of an app race for its name counter's row
     sustained(clients, 1.0, create)  # warm-up
     start, cpu = time.perf_counter(), proc.cpu_seconds(pid)
     latencies = sustained(clients, seconds, create)
