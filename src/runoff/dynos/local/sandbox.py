@@ -320,7 +320,7 @@ class Sandbox:
                     env={"PATH": "/usr/bin:/bin"},
                     pass_fds=(fd,),
                     capture_output=True,
-                    timeout=30,
+                    timeout=60,  # a loaded host (hundreds of dynos starting) can be slow
                     check=False,
                 )
             except (OSError, subprocess.TimeoutExpired) as exc:
