@@ -204,8 +204,7 @@ class LocalExecutor:
     def _start(self, spec: DynoSpec) -> LocalHandle:
         """(In a worker thread.) Workspace, cgroups, then the process."""
         tree = self._slug_tree(spec.slug_id) if spec.slug_id is not None else None
-        user = self.sandbox.user(spec.app_id) if self.sandbox is not None else None
-        owner = user if self.sandbox is not None and self.sandbox.privileged else None
+        owner = self.sandbox.owner(spec.app_id) if self.sandbox is not None else None
         app_dir = self.workspaces.create(spec.dyno_id, tree, owner)
         home = "/app" if self.sandbox is not None else str(app_dir)
         env = {"PS1": PS1, **spec.env, "HOME": home, process.MARKER: spec.dyno_id}

@@ -249,6 +249,11 @@ class Sandbox:
             return uid, uid
         return os.getuid(), os.getgid()
 
+    def owner(self, app_id: str) -> tuple[int, int] | None:
+        """Who must own ``app_id``'s workspaces: its user when it has one of its own (root),
+        else None (the server's user already does)."""
+        return self.user(app_id) if self.privileged else None
+
     def _user_files(self, uid: int, gid: int) -> Path:
         found = self._users.get((uid, gid))
         if found is None:
