@@ -72,7 +72,8 @@ def iso(us: int | None) -> str | None:
     """ISO 8601 with seconds precision and a ``Z`` suffix, as the Platform API renders times."""
     if us is None:
         return None
-    return to_datetime(us).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # time.gmtime, not datetime: a third of the cost, and lists render thousands of these
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(us // US_PER_SECOND))
 
 
 def rfc5424(us: int) -> str:

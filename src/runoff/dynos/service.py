@@ -26,6 +26,7 @@ from runoff.dynos.model import Dyno, State, StopReason
 from runoff.dynos.rendezvous import RendezvousServer
 from runoff.dynos.store import DynoStore
 from runoff.errors import BadRequest, Conflict, Invalid, NotFound, Unavailable
+from runoff.ranges import Page
 from runoff.settings import Settings
 
 DYNO_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
@@ -222,6 +223,15 @@ class DynoService:
         """Running dynos, then formation dynos that crashed and wait for their restart."""
         running = self._store.running(app.id)
         return running + self._formation.crashed(app.id, running)
+
+    def page(self, app: App, page: Page) -> tuple[builtins.list[Dyno], bool]:
+        """The dynos ``list`` shows that fall in ``page``, in its order, and whether more
+        follow: running ones from one query, crashed formation dynos merged in."""
+        running = self._store.running_page(app.id, page)
+        crashed = [d for d in self._formation.crashed(app.id, running) if page.holds(d)]
+        merged = {dyno.id: dyno for dyno in [*running, *crashed]}.values()
+        ordered = sorted(merged, key=page.key, reverse=page.descending)[: page.limit + 1]
+        return ordered[: page.limit], len(ordered) > page.limit
 
     def get(self, app: App, name: str) -> Dyno:
         return self._store.find(app.id, name)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, and_, func, select, update
 from runoff.clock import Clock
 from runoff.dynos.model import TRANSITIONS, Dyno, DynoEvent, Event, Outcome, State
 from runoff.errors import NotFound, RateLimited
+from runoff.ranges import Page
 from runoff.store.rows import new_id, next_counter
 from runoff.store.schema import counters, dyno_events, dynos, releases
 
@@ -50,6 +51,17 @@ def _query() -> Any:
     return select(dynos, releases.c.version.label("release_version")).outerjoin(
         releases, releases.c.id == dynos.c.release_id
     )
+
+
+def _bounds(column: Any, page: Page) -> list[Any]:
+    """SQL conditions for ``page``'s bounds (``Page.bounds``)."""
+    conditions = []
+    low, low_open, high, high_open = page.bounds()
+    if low is not None:
+        conditions.append(column > low if low_open else column >= low)
+    if high is not None:
+        conditions.append(column < high if high_open else column <= high)
+    return conditions
 
 
 EventListener = Callable[[Dyno, DynoEvent], None]
@@ -309,6 +321,16 @@ class DynoStore:
             query = query.where(dynos.c.app_id == app_id)
         with self._engine.connect() as conn:
             return [_dyno(row) for row in conn.execute(query)]
+
+    def running_page(self, app_id: str, page: Page) -> list[Dyno]:
+        """The app's running dynos within ``page``'s bounds, in its order: up to one more
+        than its limit (that one says another page follows)."""
+        column = dynos.c[page.attr]
+        query = _query().where(dynos.c.ended_at.is_(None), dynos.c.app_id == app_id)
+        query = query.where(*_bounds(column, page))
+        query = query.order_by(column.desc() if page.descending else column.asc())
+        with self._engine.connect() as conn:
+            return [_dyno(row) for row in conn.execute(query.limit(page.limit + 1))]
 
     def running_on(self, server_ids: Iterable[str]) -> list[Dyno]:
         query = _query().where(

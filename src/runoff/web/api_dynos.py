@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from runoff import redact
+from runoff import ranges, redact
 from runoff.apps.model import App
 from runoff.auth.model import Principal
 from runoff.auth.scopes import Need, allows
@@ -20,6 +20,8 @@ from runoff.platform import Platform
 from runoff.redact import Redactor
 from runoff.web import render
 from runoff.web.common import app_for, json_body, platform, respond, sync
+
+RANGES = ("id", "name")
 
 
 def _render(
@@ -57,11 +59,26 @@ async def create_dyno(request: Request) -> Response:
 
 
 async def list_dynos(request: Request) -> Response:
+    """All of the app's dynos; with Heroku's ``Range`` header (by ``id`` or ``name``), one
+    page of them, 206 with ``Next-Range`` when more follow."""
     who, app = await app_for(request, Need.READ)
+    header = request.headers.get("range")
+    page = ranges.parse(header, RANGES) if header else None
     plat = platform(request)
-    found = await sync(plat.dynos.list, app)
-    clean = await sync(_cleaner, plat, who, app, found)
-    return respond([_render(plat, d, app.name, clean=clean) for d in found])
+
+    def read() -> tuple[list[Dyno], bool, Redactor | None]:
+        found, more = plat.dynos.page(app, page) if page else (plat.dynos.list(app), False)
+        return found, more, _cleaner(plat, who, app, found)
+
+    found, more, clean = await sync(read)
+    rendered = [_render(plat, d, app.name, clean=clean) for d in found]
+    headers = {"Accept-Ranges": ", ".join(RANGES)}
+    if page is None or not found:
+        return respond(rendered, headers=headers)
+    headers["Content-Range"] = page.content_range(page.key(found[0]), page.key(found[-1]))
+    if more:
+        headers["Next-Range"] = page.next_range(page.key(found[-1]))
+    return respond(rendered, status=206 if more else 200, headers=headers)
 
 
 async def get_dyno(request: Request) -> Response:
