@@ -21,29 +21,31 @@ from runoff.store.schema import counters, dyno_events, dynos, releases
 
 
 def _dyno(row: Any) -> Dyno:
+    # by key through _mapping: a Row's attribute access costs about 1 µs each, 22 a dyno
+    m = row._mapping
     return Dyno(
-        id=row.id,
-        app_id=row.app_id,
-        release_id=row.release_id,
-        release_version=row.release_version,
-        name=row.name,
-        type=row.type,
-        command=row.command,
-        size=row.size,
-        attach=bool(row.attach),
-        one_off=bool(row.one_off),
-        state=State(row.state),
-        exit_status=row.exit_status,
-        outcome=Outcome(row.outcome) if row.outcome else None,
-        stop_reason=row.stop_reason,
-        ttl_seconds=row.ttl_seconds,
-        server_id=row.server_id,
-        created_at=row.created_at,
-        up_at=row.up_at,
-        stopping_at=row.stopping_at,
-        ended_at=row.ended_at,
-        updated_at=row.updated_at,
-        stop_requested_by=row.stop_requested_by,
+        id=m["id"],
+        app_id=m["app_id"],
+        release_id=m["release_id"],
+        release_version=m["release_version"],
+        name=m["name"],
+        type=m["type"],
+        command=m["command"],
+        size=m["size"],
+        attach=bool(m["attach"]),
+        one_off=bool(m["one_off"]),
+        state=State(m["state"]),
+        exit_status=m["exit_status"],
+        outcome=Outcome(m["outcome"]) if m["outcome"] else None,
+        stop_reason=m["stop_reason"],
+        ttl_seconds=m["ttl_seconds"],
+        server_id=m["server_id"],
+        created_at=m["created_at"],
+        up_at=m["up_at"],
+        stopping_at=m["stopping_at"],
+        ended_at=m["ended_at"],
+        updated_at=m["updated_at"],
+        stop_requested_by=m["stop_requested_by"],
     )
 
 

@@ -173,7 +173,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> Starlett
             *dashboard.routes,  # pages at /dashboard/... and the add-on's web_url
         ],
         middleware=[
-            *load.middleware(platform.settings),
+            Middleware(load.limits, platform=platform),
             Middleware(_RefusesNul),
             Middleware(_ClearsConditions),
         ],

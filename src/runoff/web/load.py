@@ -22,13 +22,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runoff.errors import RunoffError
-from runoff.settings import Settings
+from runoff.platform import Platform
 from runoff.web.common import bearer_token
 
 NOT_SHED = ("/healthz",)  # a health check says the process is alive, busy or not
@@ -36,18 +35,15 @@ RETRY_AFTER_SECONDS = 1
 MAX_BUCKETS = 10_000  # past this, full buckets are forgotten (a new one starts full anyway)
 
 
-def middleware(settings: Settings) -> list[Middleware]:
-    """The load middleware ``settings`` ask for, outermost first (none when both are off)."""
-    found = []
-    if settings.api_max_in_flight:
-        found.append(
-            Middleware(
-                Shed, limit=settings.api_max_in_flight, queue_seconds=settings.api_queue_seconds
-            )
-        )
+def limits(app: ASGIApp, /, *, platform: Platform) -> ASGIApp:
+    """``app`` behind the bounds ``platform``'s settings ask for (``Shed`` outermost); as a
+    middleware factory, read when the app first serves a request."""
+    settings = platform.settings
     if settings.rate_limit_per_hour:
-        found.append(Middleware(RateLimit, per_hour=settings.rate_limit_per_hour))
-    return found
+        app = RateLimit(app, per_hour=settings.rate_limit_per_hour)
+    if settings.api_max_in_flight:
+        app = Shed(app, limit=settings.api_max_in_flight, queue_seconds=settings.api_queue_seconds)
+    return app
 
 
 class Shed:
