@@ -2,7 +2,8 @@
 
 With per-dyno memory cgroups (v1) the kernel's own accounting is read (``memory.stat``,
 ``memory.oom_control``, ``cpuacct.usage``). Without them the dyno's processes are summed from
-``/proc`` (``VmRSS``, ``VmSwap``, CPU ticks); cache and paging counts are then unknown (0).
+``/proc`` (resident pages and CPU ticks from ``stat``, ``VmSwap`` from ``status`` when the host
+has swap); cache and paging counts are then unknown (0).
 ``proc`` can point elsewhere for tests.
 """
 
@@ -71,22 +72,39 @@ def from_cgroup(cgroups: Cgroups, dyno_id: str) -> Usage | None:
     )
 
 
+def _host_swaps(proc: Path) -> bool:
+    """Whether any swap area is active (``/proc/swaps`` lists one below its header)."""
+    text = _read(proc / "swaps")
+    return text is not None and len(text.strip().splitlines()) > 1
+
+
 def from_proc(pids: Iterable[int], proc: Path = Path("/proc")) -> Usage:
-    """The sum over ``pids`` (processes that vanish meanwhile are skipped)."""
+    """The sum over ``pids`` (processes that vanish meanwhile are skipped).
+
+    RSS and CPU ticks come from each process's ``stat``; ``status`` (``VmSwap``) is read too
+    only while the host has swap, so a reading costs one file per process on most hosts.
+    """
+    pids = list(pids)
+    swapping = bool(pids) and _host_swaps(proc)
     rss = swap = ticks = 0
     for pid in pids:
-        status = _read(proc / str(pid) / "status")
         stat = _read(proc / str(pid) / "stat")
-        if status is None or stat is None:
+        if stat is None:
             continue
-        for line in status.splitlines():
-            if line.startswith(("VmRSS:", "VmSwap:")):
-                kilobytes = int(line.split()[1]) * 1024
-                if line.startswith("VmRSS:"):
-                    rss += kilobytes
-                else:
-                    swap += kilobytes
-        # after the parenthesised command: fields 14-17 of stat are utime stime cutime cstime
+        # after the parenthesised command: fields 14-17 of stat are utime stime cutime cstime,
+        # field 24 the resident set in pages
         fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) < 22:
+            continue
         ticks += sum(int(value) for value in fields[11:15])
+        rss += int(fields[21]) * PAGE
+        if swapping:
+            swap += _swapped(_read(proc / str(pid) / "status"))
     return Usage(rss, 0, swap, 0, 0, ticks / TICKS)
+
+
+def _swapped(status: str | None) -> int:
+    for line in (status or "").splitlines():
+        if line.startswith("VmSwap:"):
+            return int(line.split()[1]) * 1024
+    return 0
