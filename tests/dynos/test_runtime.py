@@ -300,17 +300,17 @@ def test_under_cgroups_a_dyno_far_below_its_quota_is_read_only_for_its_samples(
     assert len(paced.server.platform.runtime.store.series(far)) == 1
 
 
-def test_under_the_watchdog_a_far_dyno_is_read_every_fifth_check_and_killed_past_its_limit(
+def test_under_the_watchdog_a_far_dyno_is_read_every_tenth_check_and_killed_past_its_limit(
     server_factory: Callable[..., LiveServer],
 ) -> None:
     paced = Paced(server_factory, enforcing=False, limits="auto")
     far = paced.start(8)
     paced.checks(until=0)
     paced.use(far, 1100)  # past the kill point, 1024 MB
-    paced.checks(until=4)
+    paced.checks(until=9)
     assert paced.lifecycle.reads[far] == 1
     assert not any("R15" in line for line in paced.heroku())
-    paced.checks(until=5)
+    paced.checks(until=10)
     assert paced.lifecycle.reads[far] == 2
     ended = paced.api.wait_ended("paced", "run.1")
     assert (ended["outcome"], ended["stop_reason"]) == ("timed_out", "memory")
@@ -324,12 +324,12 @@ def test_a_dyno_that_nears_its_quota_is_read_every_check_until_it_falls_back(
     dyno = paced.start(8)
     paced.checks(until=0)
     paced.use(dyno, 400)
-    paced.checks(until=5)  # read at 0 and 5; at 5 it is near
-    paced.checks(until=9)
-    assert paced.lifecycle.reads[dyno] == 6  # 0, 5, 6, 7, 8, 9
+    paced.checks(until=10)  # read at 0 and 10; at 10 it is near
+    paced.checks(until=14)
+    assert paced.lifecycle.reads[dyno] == 6  # 0, 10, 11, 12, 13, 14
     paced.use(dyno, 8)
-    paced.checks(until=14)  # read at 10, then far: next at 15
-    assert paced.lifecycle.reads[dyno] == 7
+    paced.checks(until=29)  # read at 15, then far: at its sample (20), then ten checks on
+    assert paced.lifecycle.reads[dyno] == 8
 
 
 def test_with_limits_off_dynos_are_read_only_for_their_samples(

@@ -39,7 +39,7 @@ from runoff.settings import Settings
 
 log = logging.getLogger(__name__)
 NEAR = 0.5  # at or above this fraction of its quota a dyno is read every check
-RELAXED = 5  # under the watchdog, a dyno below NEAR is read every RELAXED checks
+RELAXED = 10  # under the watchdog, a dyno below NEAR is read every RELAXED checks
 
 
 class Watched(Protocol):
