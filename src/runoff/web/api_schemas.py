@@ -200,8 +200,19 @@ _PLAN = obj("plan", plan=STR)
 
 
 @dataclass(frozen=True)
+class Link:
+    """An OpenAPI link from an answer to the operation ``method path``: its parameters taken
+    from the answer or the request (``$response.body#/name``, ``$request.path.app``)."""
+
+    method: str
+    path: str
+    parameters: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Operation:
-    """One operation: ``returns`` is the body of the ``status`` answer (None: no schema)."""
+    """One operation: ``returns`` is the body of the ``status`` answer (None: no schema);
+    ``links`` name operations that take what that answer created."""
 
     summary: str
     tag: str
@@ -213,10 +224,20 @@ class Operation:
     headers: dict[str, Schema] = field(default_factory=dict)
     public: bool = False  # no token: the route needs none
     media_type: str = "application/json"
+    links: tuple[Link, ...] = ()
 
 
 def _list(name: str) -> Schema:
     return array(ref(name))
+
+
+def _to(path: str, field: str, name: str, *methods: str) -> tuple[Link, ...]:
+    """Links to ``methods`` of ``path`` whose last parameter ``name`` is the answer's
+    ``field`` (and whose ``{app}``, if any, is the request's)."""
+    parameters = {name: f"$response.body#/{field}"}
+    if "{app}" in path and name != "app":
+        parameters["app"] = "$request.path.app"
+    return tuple(Link(method, path, parameters) for method in methods)
 
 
 EMPTY = {"type": "object", "maxProperties": 0}
@@ -236,6 +257,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         201,
         ref("Authorization"),
         obj(description=STR, scope=array(STR), expires_in=INT, app=STR),
+        links=_to("/oauth/authorizations/{id}", "id", "id", "GET", "DELETE"),
     ),
     ("GET", "/oauth/authorizations"): Operation(
         "Your tokens", "account", returns=_list("Authorization")
@@ -251,7 +273,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     # apps
     ("GET", "/apps"): Operation("Your apps", "apps", returns=_list("App")),
-    ("POST", "/apps"): Operation("Create an app", "apps", 201, ref("App"), obj(name=STR)),
+    ("POST", "/apps"): Operation(
+        "Create an app",
+        "apps",
+        201,
+        ref("App"),
+        obj(name=STR),
+        links=_to(APP, "name", "app", "GET", "DELETE")
+        + _to(f"{APP}/config-vars", "name", "app", "PATCH")
+        + _to(f"{APP}/dynos", "name", "app", "POST")
+        + _to(f"{APP}/addons", "name", "app", "POST"),
+    ),
     ("GET", APP): Operation("One app", "apps", returns=ref("App")),
     ("DELETE", APP): Operation("Delete an app (owner)", "apps", returns=ref("App")),
     ("GET", f"{APP}/collaborators"): Operation(
@@ -292,7 +324,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "One release", "releases", returns=ref("Release")
     ),
     # dynos
-    ("POST", f"{APP}/dynos"): Operation("Run a one-off dyno", "dynos", 201, ref("Dyno"), _NEW_DYNO),
+    ("POST", f"{APP}/dynos"): Operation(
+        "Run a one-off dyno",
+        "dynos",
+        201,
+        ref("Dyno"),
+        _NEW_DYNO,
+        links=_to(f"{APP}/dynos/{{dyno}}", "name", "dyno", "GET", "DELETE")
+        + _to(f"{APP}/dynos/{{dyno}}/actions/stop", "name", "dyno", "POST")
+        + _to(f"{METRICS}/dynos/{{dyno}}", "name", "dyno", "GET"),
+    ),
     ("GET", f"{APP}/dynos"): Operation("Dynos", "dynos", returns=_list("Dyno")),
     ("DELETE", f"{APP}/dynos"): Operation("Restart the formation's dynos", "dynos", 202, EMPTY),
     ("GET", f"{APP}/dynos/{{dyno}}"): Operation("One dyno", "dynos", returns=ref("Dyno")),
@@ -329,7 +370,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", f"{APP}/log-drains"): Operation("Log drains", "logs", returns=_list("Drain")),
     ("POST", f"{APP}/log-drains"): Operation(
-        "Add a log drain", "logs", 201, ref("Drain"), obj("url", url=STR)
+        "Add a log drain",
+        "logs",
+        201,
+        ref("Drain"),
+        obj("url", url=STR),
+        links=_to(f"{APP}/log-drains/{{drain}}", "id", "drain", "GET", "DELETE"),
     ),
     ("GET", f"{APP}/log-drains/{{drain}}"): Operation(
         "One log drain (by id, token or URL)", "logs", returns=ref("Drain")
@@ -362,7 +408,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Scheduler jobs", "scheduler", returns=_list("SchedulerJob")
     ),
     ("POST", f"{APP}/scheduler/jobs"): Operation(
-        "Create a job", "scheduler", 201, ref("SchedulerJob"), obj("schedule", **_JOB["properties"])
+        "Create a job",
+        "scheduler",
+        201,
+        ref("SchedulerJob"),
+        obj("schedule", **_JOB["properties"]),
+        links=_to(f"{APP}/scheduler/jobs/{{job}}", "id", "job", "GET", "PATCH", "DELETE")
+        + _to(f"{APP}/scheduler/jobs/{{job}}/actions/run", "id", "job", "POST")
+        + _to(f"{APP}/scheduler/jobs/{{job}}/runs", "id", "job", "GET"),
     ),
     ("GET", f"{APP}/scheduler/jobs/{{job}}"): Operation(
         "One job", "scheduler", returns=ref("SchedulerJob")
@@ -381,7 +434,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     # One-off Dyno Metrics add-on
     ("GET", f"{APP}/addons"): Operation("Add-ons", "addons", returns=_list("Addon")),
-    ("POST", f"{APP}/addons"): Operation("Provision", "addons", 201, ref("Addon"), _PLAN),
+    ("POST", f"{APP}/addons"): Operation(
+        "Provision",
+        "addons",
+        201,
+        ref("Addon"),
+        _PLAN,
+        links=_to(f"{APP}/addons/{{addon}}", "id", "addon", "GET", "PATCH", "DELETE")
+        + _to(f"{METRICS}/monitors", "app/name", "app", "POST")
+        + _to(f"{METRICS}/webhooks", "app/name", "app", "POST"),
+    ),
     ("GET", f"{APP}/addons/{{addon}}"): Operation("One add-on", "addons", returns=ref("Addon")),
     ("PATCH", f"{APP}/addons/{{addon}}"): Operation(
         "Change plan", "addons", returns=ref("Addon"), body=_PLAN
@@ -416,7 +478,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", f"{METRICS}/monitors"): Operation("Monitors", "monitors", returns=_list("Monitor")),
     ("POST", f"{METRICS}/monitors"): Operation(
-        "Create a monitor", "monitors", 201, ref("Monitor"), obj("type", **_MONITOR["properties"])
+        "Create a monitor",
+        "monitors",
+        201,
+        ref("Monitor"),
+        obj("type", **_MONITOR["properties"]),
+        links=_to(f"{METRICS}/monitors/{{monitor}}", "id", "monitor", "GET", "PATCH", "DELETE"),
     ),
     ("GET", f"{METRICS}/monitors/{{monitor}}"): Operation(
         "One monitor", "monitors", returns=ref("Monitor")
@@ -449,6 +516,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         201,
         ANY_OBJECT,
         obj("url", url=STR, format=STR),
+        links=_to(f"{METRICS}/webhooks/{{webhook}}", "id", "webhook", "DELETE"),
     ),
     ("DELETE", f"{METRICS}/webhooks/{{webhook}}"): Operation(
         "Remove an alert webhook", "monitors", returns=obj("id", id=STR)
@@ -459,7 +527,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     # teams
     ("GET", "/teams"): Operation("Your teams", "teams", returns=_list("Team")),
     ("POST", "/teams"): Operation(
-        "Create a team", "teams", 201, ref("Team"), obj("name", name=STR)
+        "Create a team",
+        "teams",
+        201,
+        ref("Team"),
+        obj("name", name=STR),
+        links=_to("/teams/{team}", "name", "team", "GET", "DELETE")
+        + _to("/teams/{team}/members", "name", "team", "GET", "PUT")
+        + _to("/teams/{team}/apps", "name", "team", "GET"),
     ),
     ("POST", "/teams/apps"): Operation(
         "Create a team app", "teams", 201, ref("App"), obj("team", team=STR, name=STR)

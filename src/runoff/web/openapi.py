@@ -41,13 +41,14 @@ def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
     """
     paths: dict[str, dict[str, Any]] = {}
     seen = set()
+    ids = {(m, api_path(r)): _operation_id(r) for m, r in operations(routes)}
     for method, route in operations(routes):
         key = (method, api_path(route))
         if key not in OPERATIONS:
             raise LookupError(f"{method} {route.path} is not described in api_schemas")
         seen.add(key)
         paths.setdefault(key[1], {})[method.lower()] = _operation(
-            OPERATIONS[key], route, sorted(route.param_convertors)
+            OPERATIONS[key], route, sorted(route.param_convertors), ids
         )
     if missing := sorted(set(OPERATIONS) - seen):
         raise LookupError(f"described in api_schemas but not served: {missing}")
@@ -67,16 +68,30 @@ def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
     }
 
 
-def _operation(op: Operation, route: Route, path_params: list[str]) -> dict[str, Any]:
+def _operation_id(route: Route) -> str:
     module = route.endpoint.__module__.rpartition(".")[2].removeprefix("api_")
+    return f"{module}.{route.endpoint.__name__}"
+
+
+def _operation(
+    op: Operation, route: Route, path_params: list[str], ids: dict[tuple[str, str], str]
+) -> dict[str, Any]:
     params = [_param(name, "path", {"type": "string"}, True) for name in path_params]
     params += [_param(name, "query", schema, False) for name, schema in op.query.items()]
     params += [_param(name, "header", schema, False) for name, schema in op.headers.items()]
     answer: dict[str, Any] = {"description": op.summary}
     if op.returns is not None:
         answer["content"] = {op.media_type: {"schema": op.returns}}
+    if op.links:
+        answer["links"] = {
+            ids[(link.method, link.path)]: {
+                "operationId": ids[(link.method, link.path)],
+                "parameters": link.parameters,
+            }
+            for link in op.links
+        }
     described: dict[str, Any] = {
-        "operationId": f"{module}.{route.endpoint.__name__}",
+        "operationId": _operation_id(route),
         "summary": op.summary,
         "tags": [op.tag],
         "parameters": params,
