@@ -116,6 +116,10 @@ def test_a_full_disk_refuses_writes_with_507_and_recovers(
     if backend_name() == "sqlite":
         assert answers[-1] == 507
 
+    # a dyno needs a workspace in the data dir (and, on SQLite, its record): 507, not 500
+    started = api.post(f"/apps/{app}/dynos", {"command": "true", "attach": False})
+    assert started.status in (201, 507), started
+
     # reads answer; a stop is carried out, or (SQLite: it is recorded in the database) refused
     # with the same clear 507
     assert api.get(f"/apps/{app}/config-vars").ok()["KEEP"] == "before"
