@@ -103,16 +103,27 @@ class Connection:
 
 
 class Pool:
-    """Keep-alive connections to ``host:port``, opened on demand up to ``size``."""
+    """Keep-alive connections to ``host:port``, opened on demand up to ``size``; one idle
+    longer than ``IDLE_SECONDS`` is closed rather than reused (uvicorn drops them after 5 s)."""
+
+    IDLE_SECONDS = 3.0
 
     def __init__(self, host: str, port: int, size: int) -> None:
         self.host, self.port = host, port
-        self._idle: list[Connection] = []
+        self._idle: list[tuple[Connection, float]] = []
         self._slots = asyncio.Semaphore(size)
+
+    def _reuse(self) -> Connection | None:
+        while self._idle:
+            conn, since = self._idle.pop()
+            if time.monotonic() - since < self.IDLE_SECONDS:
+                return conn
+            conn.close()
+        return None
 
     async def send(self, call: Call) -> Answer:
         async with self._slots:
-            conn = self._idle.pop() if self._idle else await self._open()
+            conn = self._reuse() or await self._open()
             try:
                 answer = await conn.send(f"{self.host}:{self.port}", call)
             except BaseException:
@@ -121,7 +132,7 @@ class Pool:
             if answer.headers.get("connection", "").lower() == "close":
                 conn.close()
             else:
-                self._idle.append(conn)
+                self._idle.append((conn, time.monotonic()))
             return answer
 
     async def _open(self) -> Connection:
@@ -129,7 +140,7 @@ class Pool:
         return Connection(reader, writer)
 
     def close(self) -> None:
-        for conn in self._idle:
+        for conn, _ in self._idle:
             conn.close()
         self._idle.clear()
 
