@@ -16,19 +16,18 @@ def new_id() -> str:
 def next_counter(conn: Connection, table: Table, app_id: str, name: str) -> int:
     """Increment and return the per-app counter ``name`` (1 on first use).
 
-    Runs inside the caller's transaction; the row lock (PostgreSQL) or the write lock taken by
-    ``BEGIN IMMEDIATE`` (SQLite) makes concurrent callers get distinct values.
+    One upsert inside the caller's transaction: concurrent first uses of a counter cannot both
+    insert its row (an UPDATE-then-INSERT raced on PostgreSQL, the loser failing on the key),
+    and the row lock (PostgreSQL) or the write lock of ``BEGIN IMMEDIATE`` (SQLite) gives
+    concurrent callers distinct values.
     """
-    result = conn.execute(
-        update(table)
-        .where(table.c.app_id == app_id, table.c.name == name)
-        .values(value=table.c.value + 1)
-        .returning(table.c.value)
-    ).scalar_one_or_none()
-    if result is not None:
-        return int(result)
-    conn.execute(table.insert().values(app_id=app_id, name=name, value=1))
-    return 1
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(app_id=app_id, name=name, value=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.app_id, table.c.name],
+        set_={"value": table.c.value + 1},
+    ).returning(table.c.value)
+    return int(conn.execute(statement).scalar_one())
 
 
 def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
