@@ -67,9 +67,12 @@ class Mix:
 
     def next(self) -> Call:
         kind = next(self._kinds)
-        base = f"/apps/{APP}"
         if kind == "stop dyno" and not self.started:
             kind = "list dynos"  # nothing of ours to stop yet
+        return self.call(kind)
+
+    def call(self, kind: str) -> Call:
+        base = f"/apps/{APP}"
         match kind:
             case "list dynos":
                 return Call(kind, "GET", f"{base}/dynos", headers=HEADERS)
@@ -98,6 +101,28 @@ class Mix:
             self.refusals.setdefault(f"{call.kind} {answer.status}", answer.body[:200])
 
 
+async def unloaded(port: int, pid: int, mix: Mix, each: int = 20) -> dict[str, float]:
+    """Each kind of the mix alone, one request at a time: p50 ms and the server's CPU ms per
+    request, printed; returns the p50s (what "within 10x their unloaded time" is against)."""
+    pool = Pool("127.0.0.1", port, size=1)
+    found: dict[str, float] = {}
+    for kind, _ in MIX:
+        times = []
+        cpu = proc.cpu_seconds(pid)
+        for _ in range(each):
+            call = mix.call(kind)
+            start = time.perf_counter()
+            mix.answered(call, await pool.send(call))
+            times.append(time.perf_counter() - start)
+        cpu_ms = (proc.cpu_seconds(pid) - cpu) * 1000 / each
+        found[kind] = percentile(times, 0.5) * 1000
+        print(
+            f"  unloaded {kind:<14} p50 {found[kind]:7.2f} ms  server CPU {cpu_ms:6.2f} ms/request"
+        )
+    pool.close()
+    return found
+
+
 def bare() -> Call:
     return Call("bare", "GET", "/", headers=HEADERS)
 
@@ -118,7 +143,7 @@ def prepare(url: str, dynos: int) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(launch, [dynos // 8 + (i < dynos % 8) for i in range(8)]))
-    running = client.call("GET", f"/apps/{APP}/dynos")
+    running = Client(url).call("GET", f"/apps/{APP}/dynos")  # the first one may have idled out
     print(f"  {len(running)} dynos running", flush=True)
 
 
@@ -261,6 +286,7 @@ def main() -> None:
         prepare(server.url, args.dynos)
         print(f"  ({args.dynos} dynos started in {time.monotonic() - started:.1f} s)", flush=True)
         mix = Mix()
+        asyncio.run(unloaded(server.port, server.proc.pid, mix))
         runoff = asyncio.run(
             drive(server.port, server.proc.pid, rates, args.duration, args.deadline, mix)
         )

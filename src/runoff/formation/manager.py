@@ -181,6 +181,8 @@ class FormationManager:
     def crashed(self, app_id: str, running: list[Dyno]) -> list[Dyno]:
         """The last run of each formation dyno the app asks for that is not running because it
         crashed and waits for its cool-down (``ps`` shows them as ``crashed``)."""
+        if not any(scale.quantity for scale in self._formations.scales(app_id).values()):
+            return []  # one query, not two, for an app of one-off dynos only (listed often)
         names = {dyno.name for dyno in running}
         found = []
         for name in self._wanted(app_id)[1]:

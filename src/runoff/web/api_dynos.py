@@ -19,7 +19,7 @@ from runoff.dynos.service import parse_create
 from runoff.platform import Platform
 from runoff.redact import Redactor
 from runoff.web import render
-from runoff.web.common import app_for, json_body, platform, respond, sync
+from runoff.web.common import app_for, encode, json_body, platform, respond, sync
 
 RANGES = ("id", "name")
 
@@ -66,19 +66,21 @@ async def list_dynos(request: Request) -> Response:
     page = ranges.parse(header, RANGES) if header else None
     plat = platform(request)
 
-    def read() -> tuple[list[Dyno], bool, Redactor | None]:
+    def read() -> tuple[bytes, dict[str, str], bool]:
+        # rendered and encoded here too: 200 dynos are ~4 ms of Python the loop must not wait on
         found, more = plat.dynos.page(app, page) if page else (plat.dynos.list(app), False)
-        return found, more, _cleaner(plat, who, app, found)
+        clean = _cleaner(plat, who, app, found)
+        body = encode([_render(plat, d, app.name, clean=clean) for d in found])
+        headers = {"Accept-Ranges": ", ".join(RANGES)}
+        if page is not None and found:
+            first, last = page.key(found[0]), page.key(found[-1])
+            headers["Content-Range"] = page.content_range(first, last)
+            if more:
+                headers["Next-Range"] = page.next_range(last)
+        return body, headers, more
 
-    found, more, clean = await sync(read)
-    rendered = [_render(plat, d, app.name, clean=clean) for d in found]
-    headers = {"Accept-Ranges": ", ".join(RANGES)}
-    if page is None or not found:
-        return respond(rendered, headers=headers)
-    headers["Content-Range"] = page.content_range(page.key(found[0]), page.key(found[-1]))
-    if more:
-        headers["Next-Range"] = page.next_range(page.key(found[-1]))
-    return respond(rendered, status=206 if more else 200, headers=headers)
+    body, headers, more = await sync(read)
+    return Response(body, 206 if more else 200, headers, media_type="application/json")
 
 
 async def get_dyno(request: Request) -> Response:

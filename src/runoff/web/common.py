@@ -148,5 +148,13 @@ def _check_text(text: str, where: str) -> None:
         raise BadRequest(f"{where}: text is not valid Unicode (lone surrogate)") from None
 
 
+def encode(data: Any) -> bytes:
+    """``data`` as JSON bytes, exactly as ``respond`` (Starlette's JSONResponse) encodes it:
+    for handlers that encode large answers in a worker thread, off the event loop."""
+    return json.dumps(
+        data, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
 def respond(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers=headers)
