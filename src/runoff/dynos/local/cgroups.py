@@ -172,6 +172,22 @@ class Cgroups:
         with contextlib.suppress(OSError):
             (cpu / "cgroup.procs").write_text(str(pid))
 
+    def join_cpu_tree(self, dyno_id: str, tracked: Path, rounds: int = 3) -> None:
+        """Move into the dyno's cpu cgroup every member of its tracking cgroup that is not
+        there yet: a sandbox forks its init, and the init the command, possibly before
+        ``join_cpu`` moved the sandbox's first process (children forked after a move
+        inherit it, so a few rounds catch every straggler)."""
+        cpu = self.resource_path("cpu", dyno_id)
+        if cpu is None:
+            return
+        for _ in range(rounds):
+            stray = set(self.pids(tracked)) - set(self.pids(cpu))
+            if not stray:
+                return
+            for pid in stray:
+                with contextlib.suppress(OSError):  # gone meanwhile
+                    (cpu / "cgroup.procs").write_text(str(pid))
+
     @staticmethod
     def pids(path: Path) -> list[int]:
         try:

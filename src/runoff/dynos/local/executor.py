@@ -255,6 +255,8 @@ class LocalExecutor:
         # now, while the moves above keep cgroup migration cheap (a later move would wait
         # an RCU grace period and stall every fork meanwhile); children inherit it
         self.cgroups.join_cpu(spec.dyno_id, proc.pid)
+        if self.sandbox is not None:
+            self.cgroups.join_cpu_tree(spec.dyno_id, cgroup)
         return proc, stdio
 
     @contextlib.contextmanager
