@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -193,3 +195,23 @@ def test_refusal_names_the_cause_and_the_way_out(tmp_path: Path) -> None:
     assert "\n" not in message
     assert "dynos cannot be sandboxed" in message
     assert "RUNOFF_ISOLATION=none" in message
+
+
+def test_a_server_that_cannot_sandbox_refuses_to_start_in_one_line(tmp_path: Path) -> None:
+    env = {
+        "PATH": str(tmp_path / "nothing-here"),  # no bwrap to find
+        "HOME": str(tmp_path),
+        "RUNOFF_DATA_DIR": str(tmp_path / "data"),
+        "RUNOFF_PORT": "0",
+        "RUNOFF_RENDEZVOUS_PORT": "0",
+    }
+    runoff = Path(sys.executable).parent / "runoff"
+    done = subprocess.run(
+        [str(runoff), "server"], env=env, capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert done.stdout == b""
+    lines = done.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("runoff: dynos cannot be sandboxed: bwrap not found; ")
+    assert "RUNOFF_ISOLATION=none" in lines[0]
