@@ -225,6 +225,7 @@ class Operation:
     public: bool = False  # no token: the route needs none
     media_type: str = "application/json"
     links: tuple[Link, ...] = ()
+    paged: bool = False  # honours Range: 206 with Next-Range while more pages follow
 
 
 def _list(name: str) -> Schema:
@@ -334,7 +335,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         + _to(f"{APP}/dynos/{{dyno}}/actions/stop", "name", "dyno", "POST")
         + _to(f"{METRICS}/dynos/{{dyno}}", "name", "dyno", "GET"),
     ),
-    ("GET", f"{APP}/dynos"): Operation("Dynos", "dynos", returns=_list("Dyno")),
+    ("GET", f"{APP}/dynos"): Operation(
+        "Dynos", "dynos", returns=_list("Dyno"), headers={"Range": STR}, paged=True
+    ),
     ("DELETE", f"{APP}/dynos"): Operation("Restart the formation's dynos", "dynos", 202, EMPTY),
     ("GET", f"{APP}/dynos/{{dyno}}"): Operation("One dyno", "dynos", returns=ref("Dyno")),
     ("DELETE", f"{APP}/dynos/{{dyno}}"): Operation("Restart a dyno", "dynos", 202, EMPTY),

@@ -90,13 +90,22 @@ def _operation(
             }
             for link in op.links
         }
+    responses: dict[str, Any] = {str(op.status): answer}
+    if op.paged:
+        pages = {"Content-Range": {"schema": {"type": "string"}}}
+        answer["headers"] = pages
+        responses["206"] = {
+            **answer,
+            "description": f"{op.summary}: one page, Next-Range names the next",
+            "headers": {**pages, "Next-Range": {"schema": {"type": "string"}}},
+        }
     described: dict[str, Any] = {
         "operationId": _operation_id(route),
         "summary": op.summary,
         "tags": [op.tag],
         "parameters": params,
         "responses": {
-            str(op.status): answer,
+            **responses,
             "503": {
                 "description": "The database is unreachable; try again after Retry-After",
                 "headers": {"Retry-After": {"schema": {"type": "string"}}},
