@@ -1,12 +1,13 @@
 """The API under load: 503 with Retry-After past the in-flight bound, a request budget per token.
 
-Live servers on loopback; a request is held in flight by sending its headers and only part of
-its body, so no test depends on how fast anything runs. The token bucket's refill is driven by a
-clock the test moves.
+The bound is driven at the ASGI level with an app that answers when the test lets it, and on a
+live server with a request whose body is only half sent; the token bucket's refill by a clock
+the test moves. No test depends on how fast anything runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import socket
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runoff.settings import Settings
 from runoff.web.load import Budget, Shed
@@ -62,44 +64,90 @@ def finish(sock: socket.socket) -> int:
     return answer(sock)[0]
 
 
-def test_past_the_bound_a_request_is_told_503_with_retry_after(
-    server_factory: Callable[..., LiveServer],
-) -> None:
+class Gate:
+    """An ASGI app that answers 200 once ``open`` is set; ``entered`` counts who got in."""
+
+    def __init__(self) -> None:
+        self.open = asyncio.Event()
+        self.entered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.entered += 1
+        await self.open.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def call(app: ASGIApp, path: str = "/apps/x") -> tuple[int, dict[bytes, bytes], bytes]:
+    """``app``'s answer to a GET of ``path``: status, headers, body."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""}
+    await app(scope, receive, send)
+    return sent[0]["status"], dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent)
+
+
+async def until(check: Callable[[], bool]) -> None:
+    for _ in range(10_000):
+        if check():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never came true")
+
+
+def test_past_the_bound_a_request_is_told_503_with_retry_after() -> None:
+    async def scenario() -> None:
+        gate = Gate()
+        shed = Shed(gate, limit=1, queue_seconds=0.01)
+        first = asyncio.create_task(call(shed))
+        await until(lambda: gate.entered == 1)
+        status, headers, body = await call(shed)
+        assert status == 503
+        assert headers[b"retry-after"] == b"1"
+        assert json.loads(body)["id"] == "service_unavailable"
+        assert gate.entered == 1  # the refused one never reached the app
+        health = asyncio.create_task(call(shed, "/healthz"))  # never shed
+        await until(lambda: gate.entered == 2)
+        gate.open.set()
+        assert (await first)[0] == 200
+        assert (await health)[0] == 200
+        assert (await call(shed))[0] == 200  # the slot came back
+
+    asyncio.run(scenario())
+
+
+def test_a_request_waits_for_a_slot_within_the_queue_time() -> None:
+    async def scenario() -> None:
+        gate = Gate()
+        shed = Shed(gate, limit=1, queue_seconds=60)
+        first = asyncio.create_task(call(shed))
+        await until(lambda: gate.entered == 1)
+        second = asyncio.create_task(call(shed))
+        await until(lambda: shed.waiting == 1)
+        assert gate.entered == 1
+        gate.open.set()
+        assert [(await first)[0], (await second)[0]] == [200, 200]
+        assert (shed.in_flight, shed.waiting) == (0, 0)
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_upload_holds_no_slot(server_factory: Callable[..., LiveServer]) -> None:
     server = server_factory(api_max_in_flight=1, api_queue_seconds=0.05)
     api = Api(server.url, ADMIN_TOKEN)
-    api.create_app("busy")
+    api.create_app("slow")
     shed = shed_of(server)
-    with half_sent(server, "/apps/busy/config-vars") as held:
-        wait_for(lambda: shed.in_flight == 1, what="the held request in flight")
-        refused = api.get("/apps/busy/config-vars")
-        assert refused.status == 503
-        assert refused.body["id"] == "service_unavailable"
-        assert header(refused, "Retry-After") == "1"
-        assert api.get("/healthz").status == 200  # health checks are never shed
+    with half_sent(server, "/apps/slow/config-vars") as held:
+        wait_for(lambda: shed.reading == 1, what="the PATCH waiting for its body")
+        assert api.get("/apps/slow/config-vars").ok() == {}  # not 503: the slot is free
         assert finish(held) == 200
-    assert api.get("/apps/busy/config-vars").ok() == {"A": "1"}  # the slot came back
-
-
-def test_a_request_waits_for_a_slot_within_the_queue_time(
-    server_factory: Callable[..., LiveServer],
-) -> None:
-    server = server_factory(api_max_in_flight=1, api_queue_seconds=60)
-    api = Api(server.url, ADMIN_TOKEN)
-    api.create_app("queued")
-    shed = shed_of(server)
-    with half_sent(server, "/apps/queued/config-vars") as held:
-        wait_for(lambda: shed.in_flight == 1, what="the held request in flight")
-        waiting = socket.create_connection((server.settings.host, server.settings.port))
-        auth = f"Authorization: Bearer {ADMIN_TOKEN}"
-        waiting.sendall(
-            f"GET /apps/queued/config-vars HTTP/1.1\r\nHost: x\r\n{auth}\r\n\r\n".encode()
-        )
-        wait_for(lambda: shed.waiting == 1, what="the second request waiting")
-        assert finish(held) == 200
-        status, body = answer(waiting)
-        waiting.close()
-    assert status == 200
-    assert json.loads(body) == {"A": "1"}
+    assert api.get("/apps/slow/config-vars").ok() == {"A": "1"}
 
 
 def test_each_token_has_its_budget_and_is_told_what_is_left(

@@ -4,7 +4,8 @@
 the bound waits for a slot at most ``RUNOFF_API_QUEUE_SECONDS``; if none frees in that time
 it is answered ``503 service_unavailable`` with ``Retry-After``, so a client learns in about
 a second that the server is saturated instead of queueing for a minute behind everything else.
-A slot is held until the response starts: a log stream holds none while it streams.
+A slot is held while the request is worked on: not while its body is awaited from the client
+(a slow upload holds none), nor once its response has started (a log stream holds none).
 
 ``RateLimit`` gives each API token Heroku's budget, a token bucket of
 ``RUNOFF_RATE_LIMIT_PER_HOUR`` requests that refills continuously at that rate per hour. Each
@@ -57,6 +58,7 @@ class Shed:
         self._slots: asyncio.Semaphore | None = None  # made on the server's loop
         self.in_flight = 0  # requests holding a slot
         self.waiting = 0  # requests waiting for one
+        self.reading = 0  # admitted requests waiting for their body (holding no slot)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(NOT_SHED):
@@ -73,7 +75,7 @@ class Shed:
         finally:
             self.waiting -= 1
         self.in_flight += 1
-        held = True
+        held, responded = True, False
 
         def release() -> None:
             nonlocal held
@@ -82,13 +84,30 @@ class Shed:
                 self.in_flight -= 1
                 slots.release()
 
-        async def started(message: Message) -> None:
+        async def paced(message: Message) -> None:
+            nonlocal responded
             if message["type"] == "http.response.start":
+                responded = True
                 release()
             await send(message)
 
+        async def unheld() -> Message:
+            # no slot while waiting on the client: slow uploads must not fill the bound
+            nonlocal held
+            release()
+            self.reading += 1
+            try:
+                message = await receive()
+            finally:
+                self.reading -= 1
+            if not responded:
+                await slots.acquire()  # admitted already: waits its turn, never refused
+                held = True
+                self.in_flight += 1
+            return message
+
         try:
-            await self.app(scope, receive, started)
+            await self.app(scope, unheld, paced)
         finally:
             release()
 
