@@ -18,7 +18,7 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runoff.settings import Settings
-from runoff.web.load import Budget, Shed
+from runoff.web.load import Budget, Shed, Slots
 from tests.support.api import Api, Reply, wait_for
 from tests.support.live import ADMIN_TOKEN, LiveServer
 
@@ -229,3 +229,31 @@ def test_retry_after_is_the_time_to_one_request() -> None:
 )
 def test_settings(env: dict[str, str], field: str, expected: float) -> None:
     assert getattr(Settings.from_env({"RUNOFF_DATA_DIR": "/tmp/x", **env}), field) == expected
+
+
+def test_slots_go_to_admitted_requests_first_and_are_never_lost() -> None:
+    async def scenario() -> None:
+        slots = Slots(1)
+        await slots.take()
+        order: list[str] = []
+
+        async def wait(name: str, resuming: bool) -> None:
+            await slots.take(resuming=resuming)
+            order.append(name)
+
+        new = asyncio.create_task(wait("new", False))
+        await asyncio.sleep(0)
+        back = asyncio.create_task(wait("back", True))
+        doomed = asyncio.create_task(wait("doomed", True))
+        await asyncio.sleep(0)
+        slots.give()  # to "back": admitted requests first
+        await asyncio.sleep(0)
+        assert order == ["back"]
+        slots.give()  # handed to "doomed", cancelled before it runs: passed on to "new"
+        doomed.cancel()
+        await asyncio.gather(new, back, doomed, return_exceptions=True)
+        assert order == ["back", "new"]
+        slots.give()
+        assert slots.free == 1
+
+    asyncio.run(scenario())

@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,6 +48,38 @@ def limits(app: ASGIApp, /, *, platform: Platform) -> ASGIApp:
     return app
 
 
+class Slots:
+    """``limit`` slots, handed to waiters in turn: first to requests that were admitted and
+    take their turn again (after their body arrived), then to new ones, each queue in order."""
+
+    def __init__(self, limit: int) -> None:
+        self.free = limit
+        self._resuming: deque[asyncio.Future[None]] = deque()
+        self._new: deque[asyncio.Future[None]] = deque()
+
+    async def take(self, *, resuming: bool = False) -> None:
+        if self.free > 0 and not self._resuming and (resuming or not self._new):
+            self.free -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        (self._resuming if resuming else self._new).append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if not turn.cancelled():  # handed a slot as the wait was cancelled: pass it on
+                self.give()
+            raise
+
+    def give(self) -> None:
+        for queue in (self._resuming, self._new):
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
+        self.free += 1
+
+
 class Shed:
     """At most ``limit`` requests worked on at once; a request waits ``queue_seconds`` at most
     for its turn, then is answered 503 with ``Retry-After`` (module doc)."""
@@ -55,7 +88,7 @@ class Shed:
         self.app = app
         self.limit = limit
         self.queue_seconds = queue_seconds
-        self._slots: asyncio.Semaphore | None = None  # made on the server's loop
+        self._slots = Slots(limit)
         self.in_flight = 0  # requests holding a slot
         self.waiting = 0  # requests waiting for one
         self.reading = 0  # admitted requests waiting for their body (holding no slot)
@@ -63,13 +96,11 @@ class Shed:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(NOT_SHED):
             return await self.app(scope, receive, send)
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limit)
         slots = self._slots
         self.waiting += 1
         try:
             async with asyncio.timeout(self.queue_seconds):
-                await slots.acquire()
+                await slots.take()
         except TimeoutError:
             return await _refuse_busy(scope, receive, send)
         finally:
@@ -82,7 +113,7 @@ class Shed:
             if held:
                 held = False
                 self.in_flight -= 1
-                slots.release()
+                slots.give()
 
         async def paced(message: Message) -> None:
             nonlocal responded
@@ -101,7 +132,7 @@ class Shed:
             finally:
                 self.reading -= 1
             if not responded:
-                await slots.acquire()  # admitted already: waits its turn, never refused
+                await slots.take(resuming=True)  # admitted: ahead of new ones, never refused
                 held = True
                 self.in_flight += 1
             return message
