@@ -29,6 +29,20 @@ def processes_with(token: str) -> list[int]:
     return found
 
 
+def sleepers(token: str) -> list[int]:
+    """Pids of ``sleep TOKEN`` itself (the shells and the sandbox that start it mention the
+    token too, but exist before it)."""
+    wanted = f"sleep\0{token}\0".encode()
+    found = []
+    for pid in processes_with(token):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes() == wanted:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
 @pytest.fixture(params=["on", "off"], ids=["cgroups", "sessions+marker"])
 def killer_api(request: pytest.FixtureRequest, server_factory: Callable[..., LiveServer]) -> Api:
     if request.param == "on" and not os.access("/sys/fs/cgroup/pids", os.W_OK):
@@ -79,7 +93,7 @@ def test_child_ignoring_sigterm_is_killed_after_grace(killer_api: Api) -> None:
     token = f"3{uuid.uuid4().int % 10_000_000}.5"
     killer_api.create_app("stubborn")
     killer_api.run("stubborn", f"(trap '' TERM; exec sleep {token}) & wait")
-    wait_for(lambda: processes_with(token), 10, "the child to start")
+    wait_for(lambda: sleepers(token), 10, "the child to start")
     killer_api.post("/apps/stubborn/dynos/run.1/actions/stop").ok()
     ended = killer_api.wait_ended("stubborn", "run.1")
     assert ended["outcome"] == "timed_out"
@@ -107,7 +121,7 @@ def test_daemonized_grandchild_does_not_outlive_a_stopped_dyno(killer_api: Api) 
     token = f"5{uuid.uuid4().int % 10_000_000}.5"
     killer_api.create_app("daemons2")
     killer_api.run("daemons2", f"(setsid sleep {token} &) ; sleep 60")
-    wait_for(lambda: processes_with(token), 10, "the daemon to start")
+    wait_for(lambda: sleepers(token), 10, "the daemon to start")
     killer_api.post("/apps/daemons2/dynos/run.1/actions/stop").ok()
     killer_api.wait_ended("daemons2", "run.1")
     assert processes_with(token) == []
