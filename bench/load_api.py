@@ -8,10 +8,12 @@ max=15, order=desc``), 10 % a metrics plot query, 10 % new log sessions, 10 % cr
 detached dyno (``sleep 30``), 5 % stop one of those. Baseline, same run, same driver: a bare
 Starlette route (``GET /`` answering a small JSON object) served by uvicorn in its own
 process; it shows what the driver and loopback HTTP cost, so that the driver is not the
-bottleneck. Per step: achieved rate (2xx per second), p50, p99, errors (any non-2xx,
-timeouts at ``--deadline`` seconds), the server's and the driver's CPU (cores); a PNG of
-latency against offered rate. Traffic goes to loopback only; each step is bounded in
-count (rate × duration) and time (duration + deadline).
+bottleneck. Before the steps, each kind of the mix alone, one at a time: its p50 and the
+server's CPU per request (what "within 10x the unloaded time" is against). Per step:
+achieved rate (2xx per second), p50, p99, errors (any non-2xx, timeouts at ``--deadline``
+seconds), the server's and the driver's CPU (cores); a PNG of latency against offered rate.
+Traffic goes to loopback only; each step is bounded in count (rate × duration) and time
+(duration + deadline).
 
 Targets (issue 16): the mix at 500 requests/s with p99 < 100 ms and no error.
 
