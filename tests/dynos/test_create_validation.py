@@ -15,6 +15,8 @@ from tests.support.api import Api
         ({"command": "true", "time_to_live": 0}, 422, "time_to_live"),
         ({"command": "true", "time_to_live": 86401}, 422, "time_to_live"),
         ({"command": "true", "time_to_live": "soon"}, 422, "time_to_live"),
+        ({"command": "true", "time_to_live": "²"}, 422, "time_to_live"),  # isdigit, not int
+        ({"command": "true", "time_to_live": "9" * 25}, 422, "time_to_live"),
         ({"command": "true", "size": "enormous-9X"}, 422, "There is no dyno size 'enormous-9X'"),
         ({"command": "true", "env": {"BAD-KEY": "1"}}, 422, "Invalid env var name"),
         ({"command": "true", "type": "bad type!"}, 422, "type must be"),

@@ -28,6 +28,7 @@ from runoff.dynos.store import DynoStore
 from runoff.errors import BadRequest, Conflict, Invalid, NotFound, Unavailable
 from runoff.ranges import Page
 from runoff.settings import Settings
+from runoff.wholes import whole
 
 DYNO_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
 ENV_KEY = re.compile(r"^\w+$", re.ASCII)
@@ -74,8 +75,8 @@ def parse_create(body: Any, default_ttl: int) -> CreateRequest:
             raise Invalid(f"env var {key} must be at most {MAX_CONFIG_VALUE} bytes, without NUL")
         env[str(key)] = text
     ttl = body.get("time_to_live", default_ttl)
-    if isinstance(ttl, str) and ttl.strip().isdigit():
-        ttl = int(ttl)
+    if isinstance(ttl, str):
+        ttl = whole(ttl)
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL_SECONDS:
         raise Invalid(f"time_to_live must be a whole number of seconds from 1 to {MAX_TTL_SECONDS}")
     dyno_type = body.get("type") or "run"
