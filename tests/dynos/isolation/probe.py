@@ -181,6 +181,7 @@ def main() -> None:
     probe["secrets"] = [secret[::-1] for secret in probe["secrets"]]  # sent reversed
     denied: dict[str, bool | str] = {}
     for name, (number, *args) in SYSCALLS.items():
+        assert isinstance(number, int)
         denied[name] = attempt(number, *args)
     for path in probe["paths"]:
         denied[f"hidden {path}"] = hidden(path)

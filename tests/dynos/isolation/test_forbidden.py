@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def run_probe(api: Api, app: str, probe: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def scene(
     server_factory: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> tuple[LiveServer, Api, dict[str, Any]]:
+) -> Iterator[tuple[LiveServer, Api, dict[str, Any]]]:
     """A server (with a secret in its environment), a victim app with a running dyno, and what
     the hostile app must not reach."""
     monkeypatch.setenv("RUNOFF_TEST_SERVER_SECRET", SERVER_SECRET)
@@ -100,7 +100,7 @@ def scene(
         "pid": os.getpid(),
         "api": server.url,
     }
-    yield server, api, probe  # type: ignore[misc]
+    yield server, api, probe
     host_tmp.unlink(missing_ok=True)
 
 
