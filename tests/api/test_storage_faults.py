@@ -33,6 +33,23 @@ def _needs_root() -> None:
         pytest.skip("mounting a tmpfs and running PostgreSQL as `postgres` need root")
 
 
+def _processes_of(dyno_id: str) -> list[int]:
+    """Live processes carrying the dyno's marker."""
+    marker = f"RUNOFF_DYNO_ID={dyno_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and marker in (entry / "environ").read_bytes().split(b"\0")
+                and b") Z" not in (entry / "stat").read_bytes()
+            ):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def _upload(api: Api, app: str, size: int) -> Reply:
     slug = make_slug({"Procfile": "worker: true\n", "blob": os.urandom(size)})
     return api.request(
@@ -120,20 +137,21 @@ def test_a_full_disk_refuses_writes_with_507_and_recovers(
     started = api.post(f"/apps/{app}/dynos", {"command": "true", "attach": False})
     assert started.status in (201, 507), started
 
-    # reads answer; a stop is carried out, or (SQLite: it is recorded in the database) refused
-    # with the same clear 507
+    # reads answer; a stop is carried out even where the store cannot record it (SQLite on the
+    # full disk): a runaway filling the disk can always be stopped
     assert api.get(f"/apps/{app}/config-vars").ok()["KEEP"] == "before"
     assert [a["name"] for a in api.get("/apps").ok()] == [app]
     stopped = api.post(f"/apps/{app}/dynos/{runner['name']}/actions/stop")
-    assert stopped.status in (202, 507), stopped
-    assert stopped.status == 202 or stopped.body["id"] == "insufficient_storage"
+    assert stopped.status == 202, stopped
+    wait_for(lambda: not _processes_of(runner["id"]), 30, "the stopped dyno's processes to end")
 
     filler.unlink()
     assert _upload(api, app, 1024).status == 201
     after = api.patch(f"/apps/{app}/config-vars", {"AFTER": "freed"}).ok()
     assert after["KEEP"] == "before"
     assert api.post(f"/apps/{app}/dynos/{runner['name']}/actions/stop").status in (202, 404)
-    assert api.wait_ended(app, runner["name"])["ended_at"]
+    ended = api.wait_ended(app, runner["name"], timeout=90)  # recorded once space is back
+    assert (ended["stop_reason"], ended["outcome"]) == ("stopped", "timed_out")
     if backend_name() == "sqlite":
         with sqlite3.connect(small_disk / "runoff.db") as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -37,11 +37,13 @@ from runoff.dynos.store import DynoStore
 from runoff.logs.capture import LineBuffer
 from runoff.logs.model import APP
 from runoff.logs.router import LogRouter
+from runoff.store import faults
 from runoff.timers import Timers
 
 log = logging.getLogger(__name__)
 DRAIN_TIMEOUT = 2.0
 STOP_POLL_SECONDS = 0.5
+STORE_RETRY_SECONDS = 2.0  # a dyno's end waits for a full disk or a lost database this often
 
 
 class Cancellable(Protocol):
@@ -276,7 +278,7 @@ class DynoLifecycle:
         await self._router.aflush()
         outcome = outcome_for(status, forced or stop_reason is not None)
         await running.handle.cleanup()
-        await asyncio.to_thread(
+        await self._durably(
             lambda: self._store.record_end(
                 dyno, exit_status=status, outcome=outcome, state=end, stop_reason=stop_reason
             )
@@ -289,6 +291,18 @@ class DynoLifecycle:
         finally:
             # last: ``shutdown`` waits for this, and the database closes after it
             running.finished.set()
+
+    async def _durably(self, write: Callable[[], object]) -> None:
+        """Run ``write`` in a worker thread until the store takes it: while the disk is full
+        or the database unreachable, every ``STORE_RETRY_SECONDS`` (nothing is lost)."""
+        while True:
+            try:
+                await asyncio.to_thread(write)
+                return
+            except Exception as exc:
+                if faults.classify(exc) is None:
+                    raise
+            await asyncio.sleep(STORE_RETRY_SECONDS)
 
     async def _check_oom(self, running: Running) -> None:
         """The kernel may have killed the main process for the memory limit: an R15, recorded
@@ -314,7 +328,15 @@ class DynoLifecycle:
         """
         if dyno.id in self._running and self._running[dyno.id].stop_reason is not None:
             return True
-        recorded = await asyncio.to_thread(self._store.request_stop, dyno, reason.value, by)
+        try:
+            recorded = await asyncio.to_thread(self._store.request_stop, dyno, reason.value, by)
+        except Exception as exc:
+            # the store cannot take the request (a full disk, the database gone): a dyno run
+            # here is stopped all the same (a runaway filling the disk must be stoppable); its
+            # end is recorded once the store works again
+            if dyno.id not in self._running or faults.classify(exc) is None:
+                raise
+            recorded = reason.value
         if recorded is None:
             return False
         chosen = _reason(recorded)
@@ -350,7 +372,12 @@ class DynoLifecycle:
         running.stop_reason = reason
         dyno = running.dyno
         self._router.platform(dyno.app_id, dyno.name, *stop_lines(dyno, reason))
-        await asyncio.to_thread(self._store.transition, dyno, State.COMPLETE)
+        try:
+            await asyncio.to_thread(self._store.transition, dyno, State.COMPLETE)
+        except Exception as exc:
+            if faults.classify(exc) is None:
+                raise
+            # the end, recorded later, says complete with the reason all the same
 
     def _grace_over(self, running: Running) -> None:
         if not running.finished.is_set():
