@@ -64,8 +64,9 @@ async def _storage_fault(_request: Request, exc: Exception) -> Response:
 
 class _ClearsConditions:
     """A success proves storage conditions gone: any 2xx of a route that reads the database
-    proves it reachable; a successful write, its disk no longer full; a slug stored or a dyno
-    started, the data dir's disk no longer full."""
+    proves it reachable; a successful write, its disk no longer full (but for a dyno's stop,
+    carried out even when it could not be stored); a slug stored or a dyno started, the data
+    dir's disk no longer full."""
 
     WITHOUT_STORAGE = ("/healthz", "/openapi.json", "/static/")
     WRITE_FILES = ("/slugs", "/dynos")
@@ -80,10 +81,13 @@ class _ClearsConditions:
         if not CONDITIONS.active():
             return await self.app(scope, receive, send)
 
+        # a dyno's stop succeeds even when the store could not take it (lifecycle.stop)
+        stops = "/dynos" in path and (scope["method"] == "DELETE" or path.endswith("/stop"))
+
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
                 CONDITIONS.cleared(ServiceUnavailable.id, DATABASE)
-                if scope["method"] not in ("GET", "HEAD"):
+                if scope["method"] not in ("GET", "HEAD") and not stops:
                     CONDITIONS.cleared(InsufficientStorage.id, DATABASE)
                     if path.endswith(self.WRITE_FILES):
                         CONDITIONS.cleared(InsufficientStorage.id, FILES)
