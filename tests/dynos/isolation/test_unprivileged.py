@@ -74,3 +74,4 @@ def test_dynos_of_an_unprivileged_server_are_sandboxed_and_cleaned_up(nobody_dir
     assert report["term_status"] == 143  # the command's status, not the sandbox's
     assert not report["daemon_after_cleanup"]
     assert not report["alive_after_cleanup"]
+    assert (report["tty"], report["tty_status"]) == ("/dev/console", 3)  # attached, on a pty

@@ -14,7 +14,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from runoff.dynos.executor import DynoSpec
+from runoff.dynos.executor import DynoSpec, Terminal, Window
 from runoff.dynos.local.cgroups import Cgroups
 from runoff.dynos.local.executor import LocalExecutor, LocalHandle
 from runoff.dynos.local.sandbox import Sandbox
@@ -51,9 +51,11 @@ async def main(data: Path) -> dict[str, object]:
         sandbox=Sandbox(data / "sandbox"),
     )
 
-    def spec(command: str) -> DynoSpec:
+    def spec(command: str, terminal: Terminal | None = None) -> DynoSpec:
         env = {"PATH": "/usr/bin:/bin", "GREETING": "hi"}
-        return DynoSpec(str(uuid.uuid4()), "app", "run.1", command, env, slug_id="slug")
+        return DynoSpec(
+            str(uuid.uuid4()), "app", "run.1", command, env, slug_id="slug", terminal=terminal
+        )
 
     report: dict[str, object] = {"uid": os.getuid(), "isolation": executor.isolation}
     handle = await executor.start(
@@ -79,6 +81,15 @@ async def main(data: Path) -> dict[str, object]:
     await handle.cleanup()
     report["daemon_after_cleanup"] = bool(host_processes_with(marker.encode()))
     report["alive_after_cleanup"] = await handle.alive()
+
+    handle = await executor.start(spec("tty; exit 3", Terminal(True, Window(24, 80))))
+    assert handle.terminal is not None
+    out = b""
+    while chunk := await handle.terminal.read():
+        out += chunk
+    report["tty"] = out.decode().strip()
+    report["tty_status"] = await handle.wait()
+    await handle.cleanup()
     return report
 
 
