@@ -143,6 +143,9 @@ def test_a_full_disk_refuses_writes_with_507_and_recovers(
     assert [a["name"] for a in api.get("/apps").ok()] == [app]
     stopped = api.post(f"/apps/{app}/dynos/{runner['name']}/actions/stop")
     assert stopped.status == 202, stopped
+    # logs are read through a log session, which the store cannot take now: still served
+    said = api.messages(app, dyno=runner["name"])
+    assert f"heroku[{runner['name']}]: Starting process with command `sleep 300`" in said
     wait_for(lambda: not _processes_of(runner["id"]), 30, "the stopped dyno's processes to end")
 
     filler.unlink()

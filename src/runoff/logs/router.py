@@ -95,6 +95,7 @@ class LogRouter:
         self._block_end = self._next_id + ID_BLOCK  # first id past the reserved block
         self._written = self._next_id - 1
         self._written_cond = threading.Condition()
+        self._failing = False  # the store refuses writes now; the writer retries
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._queued_bytes = 0
         self._queued_by_dyno: dict[tuple[str, str], int] = {}
@@ -219,11 +220,14 @@ class LogRouter:
 
     # durability ------------------------------------------------------------------------------
     def flush(self, timeout: float = 60.0) -> bool:
-        """Block until every line published before the call is stored; False on timeout."""
+        """Block until every line published before the call is stored; False on timeout, or
+        at once while the store refuses writes (a full disk, the database gone): readers then
+        answer with what is stored instead of hanging, and the writer keeps retrying."""
         with self._lock:
             target = self._next_id - 1
         with self._written_cond:
-            return self._written_cond.wait_for(lambda: self._written >= target, timeout)
+            self._written_cond.wait_for(lambda: self._written >= target or self._failing, timeout)
+            return self._written >= target
 
     async def aflush(self) -> bool:
         return await asyncio.to_thread(self.flush)
@@ -264,8 +268,12 @@ class LogRouter:
                 break
             except Exception:
                 log.exception("storing %d log batches failed (attempt %d)", len(batches), attempt)
+                with self._written_cond:
+                    self._failing = True  # flushes stop waiting (see ``flush``)
+                    self._written_cond.notify_all()
                 threading.Event().wait(min(0.05 * attempt, 2.0))
         self._written_batches(batches)
         with self._written_cond:
+            self._failing = False
             self._written = batches[-1].last_id
             self._written_cond.notify_all()

@@ -3,27 +3,35 @@
 ``POST /apps/{app}/log-sessions`` records the filters and returns ``logplex_url``, which
 carries a random secret (only its hash is stored). The URL stays valid until it expires, so a
 tailing client can reconnect to it.
+
+Reading logs must work when nothing can be written (a full disk): a session the store cannot
+take is kept in this server's memory instead (bounded; valid on this server only), so
+``heroku logs`` still answers with what is stored.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
 from runoff.clock import US_PER_SECOND, Clock
-from runoff.errors import Invalid, NotFound
+from runoff.errors import InsufficientStorage, Invalid, NotFound
 from runoff.logs.model import SOURCES, StreamFilter
+from runoff.store import faults
 from runoff.store.rows import new_id
 from runoff.store.schema import log_sessions
 from runoff.wholes import whole
 
 MAX_LINES = 10_000
 DEFAULT_LINES = 100
+MAX_UNSTORED = 1_000  # sessions kept in memory while the store cannot take them
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,8 @@ class LogSessions:
         self._engine = engine
         self._clock = clock
         self._ttl_us = ttl_seconds * US_PER_SECOND
+        self._unstored: dict[str, tuple[str, LogSession]] = {}  # id -> (secret hash, session)
+        self._lock = threading.Lock()
 
     def create(
         self,
@@ -108,22 +118,42 @@ class LogSessions:
             "json": as_json,
             "redacted": redacted,
         }
-        with self._engine.begin() as conn:
-            conn.execute(delete(log_sessions).where(log_sessions.c.expires_at < now))
-            conn.execute(
-                log_sessions.insert().values(
-                    id=session.id,
-                    app_id=app_id,
-                    secret_sha256=_hash(secret),
-                    filters=json.dumps(filters),
-                    created_at=now,
-                    expires_at=session.expires_at,
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(delete(log_sessions).where(log_sessions.c.expires_at < now))
+                conn.execute(
+                    log_sessions.insert().values(
+                        id=session.id,
+                        app_id=app_id,
+                        secret_sha256=_hash(secret),
+                        filters=json.dumps(filters),
+                        created_at=now,
+                        expires_at=session.expires_at,
+                    )
                 )
-            )
+        except Exception as exc:
+            if not isinstance(faults.classify(exc), InsufficientStorage):
+                raise
+            self._keep_unstored(session, secret, now)
         return session, secret
+
+    def _keep_unstored(self, session: LogSession, secret: str, now: int) -> None:
+        with self._lock:
+            for key, (_, kept) in list(self._unstored.items()):
+                if kept.expires_at <= now:
+                    del self._unstored[key]
+            if len(self._unstored) >= MAX_UNSTORED:
+                del self._unstored[next(iter(self._unstored))]  # the oldest
+            self._unstored[session.id] = (_hash(secret), session)
 
     def resolve(self, session_id: str, secret: str) -> LogSession:
         """The live session for this id and secret; ``NotFound`` otherwise (no hint which)."""
+        with self._lock:
+            kept = self._unstored.get(session_id)
+        if kept is not None and hmac.compare_digest(kept[0], _hash(secret)):
+            if kept[1].expires_at <= self._clock.now_us():
+                raise NotFound("Couldn't find that log session (it may have expired)")
+            return kept[1]
         query = select(log_sessions).where(
             log_sessions.c.id == session_id, log_sessions.c.secret_sha256 == _hash(secret)
         )

@@ -64,9 +64,9 @@ async def _storage_fault(_request: Request, exc: Exception) -> Response:
 
 class _ClearsConditions:
     """A success proves storage conditions gone: any 2xx of a route that reads the database
-    proves it reachable; a successful write, its disk no longer full (but for a dyno's stop,
-    carried out even when it could not be stored); a slug stored or a dyno started, the data
-    dir's disk no longer full."""
+    proves it reachable; a successful write, its disk no longer full (but for a dyno's stop and
+    a log session, which succeed even when they could not be stored); a slug stored or a dyno
+    started, the data dir's disk no longer full."""
 
     WITHOUT_STORAGE = ("/healthz", "/openapi.json", "/static/")
     WRITE_FILES = ("/slugs", "/dynos")
@@ -81,8 +81,11 @@ class _ClearsConditions:
         if not CONDITIONS.active():
             return await self.app(scope, receive, send)
 
-        # a dyno's stop succeeds even when the store could not take it (lifecycle.stop)
-        stops = "/dynos" in path and (scope["method"] == "DELETE" or path.endswith("/stop"))
+        # these succeed even when the store could not take them: a dyno's stop (lifecycle.stop)
+        # and a log session (kept in memory meanwhile)
+        stops = path.endswith("/log-sessions") or (
+            "/dynos" in path and (scope["method"] == "DELETE" or path.endswith("/stop"))
+        )
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
