@@ -114,7 +114,7 @@ class Settings:
     # the API under load (docs/operations.md): requests worked on at once (0: no bound), how
     # long one over that waits before a 503, requests per hour per API token (0: no limit)
     api_max_in_flight: int = 8
-    api_queue_seconds: float = 0.5
+    api_queue_seconds: float = 2.0
     rate_limit_per_hour: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -170,7 +170,7 @@ class Settings:
             alert_retry_seconds=_float(env, "RUNOFF_ALERT_RETRY_SECONDS", 10.0, minimum=0.01),
             alert_max_attempts=_int(env, "RUNOFF_ALERT_MAX_ATTEMPTS", 12, minimum=1),
             api_max_in_flight=_int(env, "RUNOFF_API_MAX_IN_FLIGHT", 8),
-            api_queue_seconds=_float(env, "RUNOFF_API_QUEUE_SECONDS", 0.5),
+            api_queue_seconds=_float(env, "RUNOFF_API_QUEUE_SECONDS", 2.0),
             rate_limit_per_hour=_int(env, "RUNOFF_RATE_LIMIT_PER_HOUR", 0),
         )
 
