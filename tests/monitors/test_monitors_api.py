@@ -11,8 +11,10 @@ from urllib.parse import quote
 import pytest
 
 from runoff.alerts.webhook import verify
+from runoff.dynos.fake import FakeExecutor
 from tests.monitors.conftest import METRICS, create_monitor, monitored_app, wait_mail
 from tests.support.api import Api, wait_for
+from tests.support.live import ADMIN_TOKEN, LiveServer
 from tests.support.receivers import WebhookReceiver
 from tests.support.smtp import Inbox
 
@@ -152,3 +154,27 @@ def test_webhooks_generic_and_slack(mapi: Api, inbox: Inbox, receiver: WebhookRe
     assert sorted(d["channel"] for d in deliveries) == ["email", "webhook", "webhook"]
     assert max(d["attempts"] for d in deliveries) == 2
     assert all(d["status"] == "sent" for d in deliveries)
+
+
+def test_a_webhook_that_keeps_failing_ends_as_a_failed_delivery(
+    server_factory: Callable[..., LiveServer], receiver: WebhookReceiver
+) -> None:
+    server = server_factory(executor=FakeExecutor(), alert_retry_seconds=0.05, alert_max_attempts=3)
+    api = Api(server.url, ADMIN_TOKEN)
+    app = monitored_app(api, "unheard")
+    base = METRICS.format(app=app)
+    api.post(f"{base}/webhooks", {"url": receiver.url}).ok()
+    receiver.failing = 1_000  # every POST answers 500
+    create_monitor(api, app, type="command-failure")
+    api.wait_ended(app, api.run(app, "exit 1")["name"])
+
+    def given_up() -> list[dict[str, object]]:
+        found = api.get(f"{base}/deliveries").ok()
+        return [d for d in found if d["channel"] == "webhook" and d["status"] == "failed"]
+
+    [failed] = wait_for(given_up, 30, "the webhook delivery to be given up")
+    assert failed["attempts"] == 3
+    assert "500" in str(failed["last_error"])
+    assert receiver.posts == []  # none succeeded, and no more are tried
+    tried = 1_000 - receiver.failing
+    assert tried == 3
