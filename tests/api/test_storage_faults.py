@@ -257,3 +257,31 @@ def test_an_unreachable_database_answers_503_and_recovers(cluster: Cluster, tmp_
     assert outage.count("service_unavailable (database): The database is unreachable") == 1
     assert outage.count("service_unavailable (database): cleared") == 1, outage
     assert "Traceback" not in outage, outage
+
+
+def test_a_run_across_a_database_restart_loses_no_line(cluster: Cluster, tmp_path: Path) -> None:
+    """PostgreSQL restarted while a dyno writes: its lines and its end are all stored once the
+    database is back (the log writer and the lifecycle retry; nothing is dropped)."""
+    server = ServerProcess(tmp_path / "data", cluster.url).start()
+    try:
+        api = Api(server.url, ADMIN_TOKEN)
+        app = api.create_app("through")["name"]
+        dyno = api.run(app, "for i in $(seq 1 80); do echo line-$i; sleep 0.05; done")
+        wait_for(lambda: "app[run.1]: line-5" in api.messages(app), 30, "the first lines")
+        cluster.stop()
+        time.sleep(2)  # the dyno goes on writing meanwhile
+        cluster.start_again()
+        ended = wait_for(
+            lambda: (
+                (r := api.get(f"/apps/{app}/dynos/{dyno['name']}")).status == 200
+                and r.body["ended_at"]
+                and r.body
+            ),
+            90,
+            "the run's end to be recorded",
+        )
+        assert (ended["exit_status"], ended["outcome"]) == (0, "succeeded")
+        lines = api.messages(app, source="app", lines=1000)
+        assert lines == [f"app[run.1]: line-{i}" for i in range(1, 81)]
+    finally:
+        server.terminate()
