@@ -64,6 +64,26 @@ class Page:
         return f"{self.attr} {first_value}..{last_value}"
 
 
+def parse_params(text: str, default_limit: int, max_limit: int) -> tuple[bool, int]:
+    """A Range header's ``; order=desc, max=N`` part: (descending, limit)."""
+    descending, limit = False, default_limit
+    for part in re.split(r"[,;]", text):
+        key, _, value = part.strip().partition("=")
+        if key == "order":
+            if value not in ("asc", "desc"):
+                raise BadRequest(f"Invalid Range header: order must be asc or desc, got {value!r}")
+            descending = value == "desc"
+        elif key == "max":
+            if not (value.isascii() and value.isdigit()) or int(value) < 1:
+                raise BadRequest(
+                    f"Invalid Range header: max must be a positive integer, got {value[:40]!r}"
+                )
+            limit = min(int(value), max_limit)
+        elif key:
+            raise BadRequest(f"Invalid Range header: unknown parameter {key[:40]!r}")
+    return descending, limit
+
+
 def parse(header: str, attrs: tuple[str, ...]) -> Page:
     """The page a ``Range`` header asks for, paging by one of ``attrs``.
 
@@ -79,20 +99,6 @@ def parse(header: str, attrs: tuple[str, ...]) -> Page:
     first, last = match["first"] or None, match["last"] or None
     if any(v is not None and len(v) > MAX_VALUE_LENGTH for v in (first, last)):
         raise BadRequest("Invalid Range header: a bound is too long")
-    descending, limit = False, DEFAULT_MAX
-    for part in re.split(r"[,;]", match["params"] or ""):
-        key, _, value = part.strip().partition("=")
-        if key == "order":
-            if value not in ("asc", "desc"):
-                raise BadRequest(f"Invalid Range header: order must be asc or desc, got {value!r}")
-            descending = value == "desc"
-        elif key == "max":
-            if not (value.isascii() and value.isdigit()) or int(value) < 1:
-                raise BadRequest(
-                    f"Invalid Range header: max must be a positive integer, got {value!r}"
-                )
-            limit = min(int(value), MAX_MAX)
-        elif key:
-            raise BadRequest(f"Invalid Range header: unknown parameter {key[:40]!r}")
+    descending, limit = parse_params(match["params"] or "", DEFAULT_MAX, MAX_MAX)
     after, before = bool(match["after"]), bool(match["before"])
     return Page(attr, first, after, last, before, descending, limit)

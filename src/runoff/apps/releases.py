@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 
+from runoff import ranges
 from runoff.apps.model import (
     CONFIG_KEY,
     MAX_ENVIRONMENT_BYTES,
@@ -59,21 +60,7 @@ def parse_range(header: str | None, *, max_limit: int = 1000) -> ListRange:
     match = _RANGE.match(header)
     if match is None or match.group(1) not in ("version", "id"):
         raise BadRequest(f"Invalid Range header {header!r}: expected `version ..; max=N`")
-    descending, limit = False, max_limit
-    for part in re.split(r"[,;]", match.group(4) or ""):
-        key, _, value = part.strip().partition("=")
-        if key == "order":
-            if value not in ("asc", "desc"):
-                raise BadRequest(f"Invalid Range header: order must be asc or desc, got {value!r}")
-            descending = value == "desc"
-        elif key == "max":
-            if not (value.isascii() and value.isdigit()) or int(value) < 1:
-                raise BadRequest(
-                    f"Invalid Range header: max must be a positive integer, got {value!r}"
-                )
-            limit = min(int(value), max_limit)
-        elif key:
-            raise BadRequest(f"Invalid Range header: unknown parameter {key!r}")
+    descending, limit = ranges.parse_params(match.group(4) or "", max_limit, max_limit)
     start = int(match.group(2)) if match.group(2) and match.group(1) == "version" else None
     end = int(match.group(3)) if match.group(3) and match.group(1) == "version" else None
     if any(bound is not None and bound > _INT64_MAX for bound in (start, end)):
