@@ -22,6 +22,7 @@ from tests.support.api import Api, Reply, wait_for
 from tests.support.databases import backend_name, fresh_database_url
 from tests.support.live import ADMIN_TOKEN, LiveServer, ServerProcess
 from tests.support.live import test_settings as live_settings
+from tests.support.procs import marked_processes
 from tests.support.runcli import run_cli
 from tests.support.slugs import make_slug
 
@@ -31,23 +32,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def _needs_root() -> None:
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs and running PostgreSQL as `postgres` need root")
-
-
-def _processes_of(dyno_id: str) -> list[int]:
-    """Live processes carrying the dyno's marker."""
-    marker = f"RUNOFF_DYNO_ID={dyno_id}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if (
-                entry.name.isdigit()
-                and marker in (entry / "environ").read_bytes().split(b"\0")
-                and b") Z" not in (entry / "stat").read_bytes()
-            ):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 def _upload(api: Api, app: str, size: int) -> Reply:
@@ -146,7 +130,11 @@ def test_a_full_disk_refuses_writes_with_507_and_recovers(
     # logs are read through a log session, which the store cannot take now: still served
     said = api.messages(app, dyno=runner["name"])
     assert f"heroku[{runner['name']}]: Starting process with command `sleep 300`" in said
-    wait_for(lambda: not _processes_of(runner["id"]), 30, "the stopped dyno's processes to end")
+    wait_for(
+        lambda: not marked_processes(runner["id"], zombies=False),
+        30,
+        "the stopped dyno's processes to end",
+    )
 
     filler.unlink()
     assert _upload(api, app, 1024).status == 201

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.api import Api, wait_for
 from tests.support.live import ADMIN_TOKEN, ServerProcess
+from tests.support.procs import marked_processes
 from tests.support.rendezvous import Client, attach
 from tests.support.slugs import deploy
 
@@ -35,7 +36,7 @@ def test_kill_9_then_restart_reconciles_lost_dynos(tmp_path: Path, database_url:
     api.wait_ended("crashy", "run.1")
     dyno_id = api.run("crashy", "echo before; sleep 120")["id"]
     wait_for(lambda: "app[run.2]: before" in api.messages("crashy"), 10, "output")
-    pid = [p for p in _pids_of_marker(dyno_id) if _cmd(p).startswith("bash")]
+    pid = [p for p in marked_processes(dyno_id) if _cmd(p).startswith("bash")]
     first.kill()
 
     second = ServerProcess(data, database_url).start()
@@ -82,20 +83,6 @@ def test_graceful_stop_ends_running_dynos_as_forced_exits(
     again.terminate()
 
 
-def _pids_of_marker(dyno_id: str) -> list[int]:
-    """The processes of this dyno only: other tests run dynos at the same time."""
-    marker = f"RUNOFF_DYNO_ID={dyno_id}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return [p for p in found if p != os.getpid()]
-
-
 def _cmd(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -138,7 +125,7 @@ def remains(
     ]
     running = tuple(f"{data}/dynos/{i}/" for i in others)
     return Remains(
-        processes={p for dyno_id in dyno_ids for p in _pids_of_marker(dyno_id) if alive(p)},
+        processes={p for dyno_id in dyno_ids for p in marked_processes(dyno_id) if alive(p)},
         mounts=[p for p in mount_points if p.startswith(f"{data}/") and not p.startswith(running)],
         cgroups={path for path in cgroups if path.exists()},
         workspaces=[data / "dynos" / i for i in dyno_ids if (data / "dynos" / i).exists()],
@@ -208,7 +195,7 @@ def test_kill_9_then_restart_leaves_nothing_of_the_dynos(
         client.read_banner()
         client.read_until(b"attached-up")
         ids.append(attached["id"])
-        wait_for(lambda: len(_pids_of_marker(ids[1])) >= 2, 10, "the daemon to fork")
+        wait_for(lambda: len(marked_processes(ids[1])) >= 2, 10, "the daemon to fork")
         before = remains(data, ids, set())
         before.cgroups = cgroups_of(before.processes, ids)
         first.kill()

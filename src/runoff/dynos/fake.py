@@ -186,10 +186,6 @@ class FakeHandle:
             self._main.cancel()
 
     # the Handle contract ---------------------------------------------------------------------
-    @property
-    def exited(self) -> bool:
-        return self._exited.done()
-
     async def read(self) -> bytes:
         return await self._output.get()
 
@@ -253,8 +249,6 @@ class FakeExecutor:
         self._scripts: dict[str, Script | Callable[[DynoSpec], Script]] = dict(scripts or {})
         self.started: list[DynoSpec] = []  # every spec started, in order
         self.live: dict[str, FakeHandle] = {}  # dyno id -> handle, until cleaned up
-        self.reconciled: list[str] = []
-        self.leftovers: set[str] = set()  # ids "left on the machine" for ``reconcile``
         self._ports = itertools.count(20000)
         self.closed = False
 
@@ -290,8 +284,6 @@ class FakeExecutor:
 
     async def reconcile(self, dyno_ids: Collection[str]) -> None:
         for dyno_id in dyno_ids:
-            self.reconciled.append(dyno_id)
-            self.leftovers.discard(dyno_id)
             if (handle := self.live.get(dyno_id)) is not None:  # nobody follows it any more
                 await handle.cleanup()
 

@@ -25,6 +25,7 @@ from runoff.dynos.local.executor import LocalExecutor
 from runoff.platform import Platform
 from tests.support.databases import fresh_database_url
 from tests.support.live import test_settings
+from tests.support.procs import marked_processes
 
 
 @dataclass(frozen=True)
@@ -150,12 +151,5 @@ def local_traces(executor: LocalExecutor, workspaces: Path, dyno_id: str) -> lis
     workspace = workspaces / dyno_id
     if workspace.exists():
         found.append(f"workspace: {workspace}")
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                environ = (entry / "environ").read_bytes()
-            except OSError:
-                continue
-            if f"RUNOFF_DYNO_ID={dyno_id}".encode() in environ.split(b"\0"):
-                found.append(f"process: {entry.name}")
+    found += [f"process: {pid}" for pid in marked_processes(dyno_id)]
     return found
